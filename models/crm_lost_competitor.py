@@ -1,0 +1,60 @@
+# Copyright 2026 crm_lost_management contributors
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
+
+from odoo import _, fields, models
+
+
+class CrmLostCompetitor(models.Model):
+    _name = "crm.lost.competitor"
+    _description = "Competitor"
+    _order = "name, id"
+
+    name = fields.Char(required=True, translate=False)
+    website = fields.Char()
+    note = fields.Text()
+    color = fields.Integer()
+    active = fields.Boolean(default=True)
+    company_id = fields.Many2one("res.company", string="Company", index=True)
+    loss_count = fields.Integer("Losses", compute="_compute_loss_statistics")
+    lost_revenue = fields.Monetary(
+        compute="_compute_loss_statistics", currency_field="currency_id"
+    )
+    currency_id = fields.Many2one(
+        "res.currency", compute="_compute_loss_statistics", string="Currency"
+    )
+
+    _sql_constraints = [
+        (
+            "name_company_uniq",
+            "unique (name, company_id)",
+            "A competitor with this name already exists.",
+        ),
+    ]
+
+    def _compute_loss_statistics(self):
+        data = self.env["crm.lead.loss"]._read_group(
+            [("competitor_id", "in", self.ids)],
+            ["competitor_id"],
+            ["__count", "expected_revenue:sum"],
+        )
+        stats = {competitor.id: (count, total) for competitor, count, total in data}
+        for competitor in self:
+            count, total = stats.get(competitor.id, (0, 0.0))
+            competitor.loss_count = count
+            competitor.lost_revenue = total
+            competitor.currency_id = self.env.company.currency_id
+
+    def action_open_losses(self):
+        action = self.env["ir.actions.act_window"]._for_xml_id(
+            "crm_lost_management.crm_lead_loss_action"
+        )
+        action.update(
+            {
+                "name": _("Losses to %(competitor)s", competitor=self.display_name)
+                if len(self) == 1
+                else _("Losses"),
+                "domain": [("competitor_id", "in", self.ids)],
+                "context": {"create": False},
+            }
+        )
+        return action

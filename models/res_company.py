@@ -1,0 +1,15 @@
+# Copyright 2026 crm_lost_management contributors
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
+
+from odoo import fields, models
+
+
+class ResCompany(models.Model):
+    _inherit = "res.company"
+
+    crm_lost_reason_required = fields.Boolean(
+        "Lost Reason Required",
+        default=True,
+        help="Leads and opportunities of this company can only be marked lost "
+        "from the user interface with a lost reason.",
+    )

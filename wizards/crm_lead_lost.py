@@ -1,0 +1,87 @@
+# Copyright 2026 crm_lost_management contributors
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
+
+from datetime import timedelta
+
+from odoo import _, api, fields, models
+from odoo.exceptions import UserError
+from odoo.tools import is_html_empty
+
+
+class CrmLeadLost(models.TransientModel):
+    _inherit = "crm.lead.lost"
+
+    lost_competitor_id = fields.Many2one("crm.lost.competitor", string="Competitor")
+    lost_revisit_date = fields.Date(
+        "Revisit On",
+        compute="_compute_lost_revisit_date",
+        store=True,
+        readonly=False,
+        help="When to look at these leads again. Defaults from the lost reason.",
+    )
+    reason_required = fields.Boolean(compute="_compute_reason_required")
+    note_required = fields.Boolean(related="lost_reason_id.note_required")
+    competitor_required = fields.Boolean(related="lost_reason_id.competitor_required")
+    reason_description = fields.Text(related="lost_reason_id.description")
+    available_reason_ids = fields.Many2many(
+        "crm.lost.reason", compute="_compute_available_reason_ids"
+    )
+
+    @api.depends("lost_reason_id")
+    def _compute_lost_revisit_date(self):
+        today = fields.Date.context_today(self)
+        for wizard in self:
+            days = wizard.lost_reason_id.reengage_after_days
+            wizard.lost_revisit_date = today + timedelta(days=days) if days else False
+
+    @api.depends("lead_ids")
+    def _compute_reason_required(self):
+        for wizard in self:
+            wizard.reason_required = wizard.lead_ids._crm_lost_reason_required()
+
+    @api.depends("lead_ids")
+    def _compute_available_reason_ids(self):
+        reasons = self.env["crm.lost.reason"].search([])
+        for wizard in self:
+            wizard.available_reason_ids = reasons.filtered(
+                lambda reason, wizard=wizard: not reason._get_inapplicable_leads(
+                    wizard.lead_ids
+                )
+            )
+
+    def _get_lost_errors(self):
+        self.ensure_one()
+        if not self.lead_ids:
+            return [_("Select at least one lead or opportunity to mark as lost.")]
+        if not self.lost_reason_id:
+            if self.reason_required:
+                return [
+                    _(
+                        "A lost reason is required to mark %(leads)s as lost. "
+                        "Pick the reason why it was lost.",
+                        leads=self.lead_ids._crm_lost_names(),
+                    )
+                ]
+            return []
+        return self.lead_ids._get_lost_policy_errors(
+            self.lost_reason_id,
+            feedback=self.lost_feedback or "",
+            competitor=self.lost_competitor_id,
+        )
+
+    def action_lost_reason_apply(self):
+        """Validate the whole batch before anything is written."""
+        self.ensure_one()
+        errors = self._get_lost_errors()
+        if errors:
+            raise UserError("\n".join(errors))
+        values = {
+            "lost_feedback": False
+            if is_html_empty(self.lost_feedback)
+            else self.lost_feedback,
+            "lost_competitor_id": self.lost_competitor_id.id,
+            "lost_revisit_date": self.lost_revisit_date,
+        }
+        return super(
+            CrmLeadLost, self.with_context(crm_lost_values=values)
+        ).action_lost_reason_apply()

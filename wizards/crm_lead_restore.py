@@ -1,0 +1,32 @@
+# Copyright 2026 crm_lost_management contributors
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
+
+from odoo import _, fields, models
+from odoo.exceptions import UserError
+
+
+class CrmLeadRestore(models.TransientModel):
+    _name = "crm.lead.restore"
+    _description = "Restore Lost Leads"
+
+    lead_ids = fields.Many2many(
+        "crm.lead", string="Leads", context={"active_test": False}
+    )
+    restore_note = fields.Text(
+        "Note", help="Why these leads come back; kept on their loss records."
+    )
+    stage_id = fields.Many2one(
+        "crm.stage",
+        string="Stage",
+        help="Stage to restore the opportunities to. Empty: the stage they were "
+        "lost in.",
+    )
+
+    def action_restore(self):
+        self.ensure_one()
+        if not self.lead_ids:
+            raise UserError(_("Select at least one lost lead or opportunity to restore."))
+        self.lead_ids._action_restore(
+            restore_note=self.restore_note, stage=self.stage_id
+        )
+        return {"type": "ir.actions.act_window_close"}
