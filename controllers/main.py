@@ -13,10 +13,19 @@ class CrmLostController(CrmController):
     def crm_lead_case_mark_lost(self, res_id, token):
         """The "Mark Lost" link of notification emails: when a lost reason is
         required, open the Mark as Lost wizard instead of archiving silently."""
-        comparison, record, redirect = MailController._check_token_and_record_or_redirect(
-            "crm.lead", int(res_id), token
+        comparison, record, redirect = (
+            MailController._check_token_and_record_or_redirect(
+                "crm.lead", int(res_id), token
+            )
         )
-        if comparison and record and record.active and record._crm_lost_reason_required():
-            action = request.env.ref("crm_lost_management.crm_lead_action_mark_lost_from_link")
+        if (
+            comparison
+            and record
+            and record.active
+            and record._crm_lost_reason_required()
+        ):
+            action = request.env.ref(
+                "crm_lost_management.crm_lead_action_mark_lost_from_link"
+            )
             return request.redirect(f"/odoo/crm.lead/{record.id}/action-{action.id}")
         return super().crm_lead_case_mark_lost(res_id, token)

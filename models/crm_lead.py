@@ -95,7 +95,9 @@ class CrmLead(models.Model):
         lost = self.filtered(lambda lead: not lead.active and lead.lost_reason_id)
         errors = []
         for reason in lost.lost_reason_id:
-            leads = lost.filtered(lambda lead, reason=reason: lead.lost_reason_id == reason)
+            leads = lost.filtered(
+                lambda lead, reason=reason: lead.lost_reason_id == reason
+            )
             errors += leads._get_lost_policy_errors(reason)
         if errors:
             raise ValidationError("\n".join(errors))
@@ -127,7 +129,10 @@ class CrmLead(models.Model):
         result = super(CrmLead, changing).write({**extra, **vals}) and result
         if restoring:
             changing._crm_lost_close_losses()
-            if not self.env.context.get("_crm_lost_toggle") and "probability" not in vals:
+            if (
+                not self.env.context.get("_crm_lost_toggle")
+                and "probability" not in vals
+            ):
                 changing._compute_probabilities()
             changing._crm_lost_after_write(vals)
         else:
@@ -235,7 +240,9 @@ class CrmLead(models.Model):
             )
         if reason.note_required:
             if feedback is None:
-                missing = self.filtered(lambda lead: tools.is_html_empty(lead.lost_feedback))
+                missing = self.filtered(
+                    lambda lead: tools.is_html_empty(lead.lost_feedback)
+                )
             else:
                 missing = self if tools.is_html_empty(feedback) else self.browse()
             if missing:
@@ -339,9 +346,7 @@ class CrmLead(models.Model):
         # pending restores must reach the database before the exclusion
         # constraint checks the new open losses
         Loss.flush_model(["state"])
-        Loss.create(
-            [lead._crm_lost_prepare_loss_values() for lead in self]
-        )
+        Loss.create([lead._crm_lost_prepare_loss_values() for lead in self])
 
     def _crm_lost_close_losses(self):
         """Mark the open loss records of leads that were just restored."""
@@ -387,7 +392,9 @@ class CrmLead(models.Model):
         losses = (
             self.env["crm.lead.loss"]
             .sudo()
-            .search([("lead_id", "in", self.ids)], order="lead_id, lost_date desc, id desc")
+            .search(
+                [("lead_id", "in", self.ids)], order="lead_id, lost_date desc, id desc"
+            )
         )
         last_losses = self.env["crm.lead.loss"].sudo()
         seen = set()

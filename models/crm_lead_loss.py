@@ -37,7 +37,9 @@ class CrmLeadLoss(models.Model):
     user_id = fields.Many2one("res.users", string="Salesperson", index=True)
     team_id = fields.Many2one("crm.team", string="Sales Team", index=True)
     company_id = fields.Many2one("res.company", string="Company", index=True)
-    partner_id = fields.Many2one("res.partner", string="Customer", index="btree_not_null")
+    partner_id = fields.Many2one(
+        "res.partner", string="Customer", index="btree_not_null"
+    )
     stage_id = fields.Many2one("crm.stage", string="Stage at Loss", index=True)
     lead_type = fields.Selection(
         [("lead", "Lead"), ("opportunity", "Opportunity")],
@@ -65,7 +67,6 @@ class CrmLeadLoss(models.Model):
     expected_revenue = fields.Monetary(currency_field="currency_id")
     currency_id = fields.Many2one("res.currency", string="Currency")
     days_open = fields.Integer(
-        "Days Open",
         aggregator="avg",
         help="Days between the creation of the lead and this loss.",
     )
@@ -84,13 +85,14 @@ class CrmLeadLoss(models.Model):
     ]
 
     def init(self):
-        super().init()
+        res = super().init()
         tools.create_index(
             self._cr,
             "crm_lead_loss_reason_team_date_idx",
             self._table,
             ["lost_reason_id", "team_id", "lost_date"],
         )
+        return res
 
     @api.depends("closing_note")
     def _compute_closing_note_text(self):

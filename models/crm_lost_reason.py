@@ -19,7 +19,6 @@ class CrmLostReason(models.Model):
         help="Marking a lead lost with this reason requires a closing note.",
     )
     competitor_required = fields.Boolean(
-        "Competitor Required",
         help="Marking a lead lost with this reason asks which competitor won.",
     )
     applies_to = fields.Selection(
@@ -47,12 +46,9 @@ class CrmLostReason(models.Model):
         help="Default delay before a lead lost with this reason is revisited. "
         "0: no revisit.",
     )
-    loss_ids = fields.One2many(
-        "crm.lead.loss", "lost_reason_id", string="Loss Records"
-    )
+    loss_ids = fields.One2many("crm.lead.loss", "lost_reason_id", string="Loss Records")
     loss_count = fields.Integer("Losses", compute="_compute_loss_statistics")
     lost_revenue = fields.Monetary(
-        "Lost Revenue",
         compute="_compute_loss_statistics",
         currency_field="currency_id",
     )
@@ -116,15 +112,17 @@ class CrmLostReason(models.Model):
 
     @api.ondelete(at_uninstall=False)
     def _unlink_except_used(self):
-        used_by_leads = self.env["crm.lead"].with_context(active_test=False)._read_group(
-            [("lost_reason_id", "in", self.ids)], ["lost_reason_id"]
+        used_by_leads = (
+            self.env["crm.lead"]
+            .with_context(active_test=False)
+            ._read_group([("lost_reason_id", "in", self.ids)], ["lost_reason_id"])
         )
-        used_by_losses = self.env["crm.lead.loss"].sudo()._read_group(
-            [("lost_reason_id", "in", self.ids)], ["lost_reason_id"]
+        used_by_losses = (
+            self.env["crm.lead.loss"]
+            .sudo()
+            ._read_group([("lost_reason_id", "in", self.ids)], ["lost_reason_id"])
         )
-        used = self.browse(
-            {reason.id for (reason,) in used_by_leads + used_by_losses}
-        )
+        used = self.browse({reason.id for (reason,) in used_by_leads + used_by_losses})
         if used:
             raise UserError(
                 _(

@@ -25,7 +25,9 @@ class CrmLeadRestore(models.TransientModel):
     def action_restore(self):
         self.ensure_one()
         if not self.lead_ids:
-            raise UserError(_("Select at least one lost lead or opportunity to restore."))
+            raise UserError(
+                _("Select at least one lost lead or opportunity to restore.")
+            )
         self.lead_ids._action_restore(
             restore_note=self.restore_note, stage=self.stage_id
         )
