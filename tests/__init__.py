@@ -1,0 +1,6 @@
+from . import test_lost_reason
+from . import test_lost_wizard
+from . import test_loss_records
+from . import test_restore
+from . import test_access
+from . import test_ui
