@@ -23,11 +23,12 @@ class CrmLead(models.Model):
     _inherit = "crm.lead"
 
     # Current loss (empty unless lost)
+    # not tracked: the lost message of the chatter already tells who and when
     lost_date = fields.Datetime(
-        "Lost On", readonly=True, copy=False, index="btree_not_null", tracking=True
+        "Lost On", readonly=True, copy=False, index="btree_not_null"
     )
     lost_by_id = fields.Many2one(
-        "res.users", string="Lost By", readonly=True, copy=False, tracking=True
+        "res.users", string="Lost By", readonly=True, copy=False
     )
     lost_feedback = fields.Html("Closing Note", sanitize=True, copy=False)
     lost_note = fields.Text(
@@ -90,15 +91,26 @@ class CrmLead(models.Model):
         for lead in self:
             lead.loss_count = counts.get(lead.id, 0)
 
-    @api.constrains("lost_reason_id", "lost_feedback", "lost_competitor_id")
+    @api.constrains("lost_reason_id")
     def _check_lost_reason_policy(self):
+        """A lost reason given to a lost lead (API included) must be active,
+        apply to the lead and come with what it requires."""
+        self._crm_lost_check_policy(check_reason=True)
+
+    @api.constrains("lost_feedback", "lost_competitor_id")
+    def _check_lost_reason_requirements(self):
+        """Editing a lost lead later keeps what its reason requires, even when
+        the reason was archived or restricted since."""
+        self._crm_lost_check_policy(check_reason=False)
+
+    def _crm_lost_check_policy(self, check_reason):
         lost = self.filtered(lambda lead: not lead.active and lead.lost_reason_id)
         errors = []
         for reason in lost.lost_reason_id:
             leads = lost.filtered(
                 lambda lead, reason=reason: lead.lost_reason_id == reason
             )
-            errors += leads._get_lost_policy_errors(reason)
+            errors += leads._get_lost_policy_errors(reason, check_reason=check_reason)
         if errors:
             raise ValidationError("\n".join(errors))
 
@@ -209,7 +221,9 @@ class CrmLead(models.Model):
         action["context"] = {"default_lead_ids": self.ids, "dialog_size": "medium"}
         return action
 
-    def _get_lost_policy_errors(self, reason, feedback=None, competitor=None):
+    def _get_lost_policy_errors(
+        self, reason, feedback=None, competitor=None, check_reason=True
+    ):
         """Check that ``reason`` may be used to lose the leads of ``self``.
 
         :param reason: crm.lost.reason record
@@ -217,8 +231,17 @@ class CrmLead(models.Model):
             lead's own ``lost_feedback``
         :param competitor: crm.lost.competitor given for all leads; None reads
             each lead's own ``lost_competitor_id``
+        :param check_reason: also check that the reason is active and applies
+            to the leads (False: only what it requires, note and competitor)
         :return: list of messages naming the offending records and the fix
         """
+        errors = []
+        if check_reason:
+            errors += self._get_lost_reason_errors(reason)
+        errors += self._get_lost_requirement_errors(reason, feedback, competitor)
+        return errors
+
+    def _get_lost_reason_errors(self, reason):
         errors = []
         if not reason.active:
             errors.append(
@@ -238,6 +261,10 @@ class CrmLead(models.Model):
                     why=why,
                 )
             )
+        return errors
+
+    def _get_lost_requirement_errors(self, reason, feedback=None, competitor=None):
+        errors = []
         if reason.note_required:
             if feedback is None:
                 missing = self.filtered(

@@ -1,7 +1,8 @@
 # Copyright 2026 crm_lost_management contributors
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
 
-from odoo import _, fields, models
+from odoo import _, api, fields, models
+from odoo.exceptions import ValidationError
 
 
 class CrmLostCompetitor(models.Model):
@@ -23,13 +24,25 @@ class CrmLostCompetitor(models.Model):
         "res.currency", compute="_compute_loss_statistics", string="Currency"
     )
 
-    _sql_constraints = [
-        (
-            "name_company_uniq",
-            "unique (name, company_id)",
-            "A competitor with this name already exists.",
-        ),
-    ]
+    @api.constrains("name", "company_id")
+    def _check_name_unique(self):
+        for competitor in self:
+            duplicate = self.with_context(active_test=False).search_count(
+                [
+                    ("id", "!=", competitor.id),
+                    ("name", "=ilike", competitor.name),
+                    ("company_id", "=", competitor.company_id.id),
+                ],
+                limit=1,
+            )
+            if duplicate:
+                raise ValidationError(
+                    _(
+                        "The competitor %(name)s already exists (maybe archived). "
+                        "Use it instead of creating it again.",
+                        name=competitor.name,
+                    )
+                )
 
     def _compute_loss_statistics(self):
         data = self.env["crm.lead.loss"]._read_group(

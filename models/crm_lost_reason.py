@@ -114,6 +114,7 @@ class CrmLostReason(models.Model):
     def _unlink_except_used(self):
         used_by_leads = (
             self.env["crm.lead"]
+            .sudo()
             .with_context(active_test=False)
             ._read_group([("lost_reason_id", "in", self.ids)], ["lost_reason_id"])
         )
@@ -140,33 +141,37 @@ class CrmLostReason(models.Model):
         """Return the leads among ``leads`` this (single) reason may not be
         used for, with a short explanation per problem found."""
         self.ensure_one()
+        # the restriction holds even for teams/companies the user cannot see
+        reason = self.sudo()
         problems = []
-        if self.applies_to != "both":
-            wrong_type = leads.filtered(lambda lead: lead.type != self.applies_to)
+        if reason.applies_to != "both":
+            wrong_type = leads.filtered(lambda lead: lead.type != reason.applies_to)
             if wrong_type:
                 problems.append(
                     (
                         wrong_type,
                         _("it is only for leads")
-                        if self.applies_to == "lead"
+                        if reason.applies_to == "lead"
                         else _("it is only for opportunities"),
                     )
                 )
-        if self.team_ids:
-            wrong_team = leads.filtered(lambda lead: lead.team_id not in self.team_ids)
+        if reason.team_ids:
+            wrong_team = leads.filtered(
+                lambda lead: lead.team_id not in reason.team_ids
+            )
             if wrong_team:
                 problems.append(
                     (
                         wrong_team,
                         _(
                             "it is limited to the teams %(teams)s",
-                            teams=", ".join(self.team_ids.mapped("name")),
+                            teams=", ".join(reason.team_ids.mapped("name")),
                         ),
                     )
                 )
-        if self.company_id:
+        if reason.company_id:
             wrong_company = leads.filtered(
-                lambda lead: lead.company_id != self.company_id
+                lambda lead: lead.company_id != reason.company_id
             )
             if wrong_company:
                 problems.append(
@@ -174,7 +179,7 @@ class CrmLostReason(models.Model):
                         wrong_company,
                         _(
                             "it belongs to the company %(company)s",
-                            company=self.company_id.name,
+                            company=reason.company_id.name,
                         ),
                     )
                 )

@@ -24,11 +24,12 @@ class CrmLeadRestore(models.TransientModel):
 
     def action_restore(self):
         self.ensure_one()
-        if not self.lead_ids:
+        # the whole selection, also leads the user may not read: restoring
+        # them must fail on their access rights, not skip them silently
+        leads = self.sudo().lead_ids.with_env(self.env)
+        if not leads:
             raise UserError(
                 _("Select at least one lost lead or opportunity to restore.")
             )
-        self.lead_ids._action_restore(
-            restore_note=self.restore_note, stage=self.stage_id
-        )
+        leads._action_restore(restore_note=self.restore_note, stage=self.stage_id)
         return {"type": "ir.actions.act_window_close"}
