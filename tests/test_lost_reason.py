@@ -238,7 +238,7 @@ class TestLostReason(CrmLostCommon):
             }
         )
         reason = self.reason_plain.with_env(self.env)
-        # Regression (fixed): models/crm_lost_reason.py _unlink_except_used reads crm.lead with
+        # Regression: _unlink_except_used (crm_lost_reason.py) read crm.lead with
         # the user's record rules; leads of a company the user is not in are
         # missed, and the deletion fails on the database foreign key
         # (IntegrityError) instead of the clear UserError.
@@ -293,7 +293,7 @@ class TestLostReason(CrmLostCommon):
         self._lose(self.opportunity, self.reason_plain, feedback="<p>first</p>")
         self.reason_plain.with_env(self.env).action_archive()
         opportunity = self.opportunity.with_env(self.env)
-        # Regression (fixed): models/crm_lead.py _check_lost_reason_policy re-checks the whole
+        # Regression: _check_lost_reason_policy (crm_lead.py) re-checked the whole
         # policy (including "reason is archived") whenever lost_feedback or
         # lost_competitor_id change on a lost lead, so the closing note of
         # every lead lost with a since-archived reason can no longer be edited.
