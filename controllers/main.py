@@ -25,7 +25,7 @@ class CrmLostController(CrmController):
             and record._crm_lost_reason_required()
         ):
             action = request.env.ref(
-                "crm_lost_management.crm_lead_action_mark_lost_from_link"
+                "crm_lost_management.crm_lead_action_client_mark_lost_from_link"
             )
             return request.redirect(f"/odoo/crm.lead/{record.id}/action-{action.id}")
         return super().crm_lead_case_mark_lost(res_id, token)

@@ -118,6 +118,20 @@ class CrmLead(models.Model):
     # ORM
     # ------------------------------------------------------------
 
+    @api.model_create_multi
+    def create(self, vals_list):
+        leads = super().create(vals_list)
+        # created lost (import of lost leads, copy of a lost lead): record it
+        lost = leads.filtered(lambda lead: not lead.active)
+        if lost:
+            undated = lost.filtered(lambda lead: not lead.lost_date)
+            if undated:
+                undated.write(
+                    {"lost_date": fields.Datetime.now(), "lost_by_id": self.env.uid}
+                )
+            lost._crm_lost_open_losses()
+        return leads
+
     def write(self, vals):
         if "active" not in vals:
             result = super().write(vals)
@@ -393,10 +407,8 @@ class CrmLead(models.Model):
             lost = self.filtered(lambda lead: not lead.active)
             if lost:
                 self._crm_lost_sync_open_losses(lost)
-        if "stage_id" in vals or "probability" in vals:
-            won = self.filtered(lambda lead: lead.active and lead.probability >= 100)
-            if won:
-                won._crm_lost_mark_won_back()
+        if vals.get("stage_id"):
+            self._crm_lost_mark_won_back()
 
     def _crm_lost_sync_open_losses(self, lost):
         by_values = defaultdict(lambda: self.env["crm.lead.loss"].sudo())
@@ -416,11 +428,14 @@ class CrmLead(models.Model):
             )
 
     def _crm_lost_mark_won_back(self):
+        """Leads restored after a loss and now in a won stage: their last loss
+        becomes "won back" (stock's won: active, in a won stage)."""
         losses = (
             self.env["crm.lead.loss"]
             .sudo()
             .search(
-                [("lead_id", "in", self.ids)], order="lead_id, lost_date desc, id desc"
+                [("lead_id", "in", self.ids)],
+                order="lead_id, lost_date desc, id desc",
             )
         )
         last_losses = self.env["crm.lead.loss"].sudo()
@@ -429,6 +444,8 @@ class CrmLead(models.Model):
             if loss.lead_id.id not in seen:
                 seen.add(loss.lead_id.id)
                 last_losses |= loss
-        last_losses.filtered(lambda loss: loss.state == "recovered").write(
-            {"state": "won_back"}
-        )
+        last_losses.filtered(
+            lambda loss: loss.state == "recovered"
+            and loss.lead_id.active
+            and loss.lead_id.stage_id.is_won
+        ).write({"state": "won_back"})
