@@ -25,11 +25,13 @@
         "views/crm_lost_competitor_views.xml",
         "views/crm_lead_views.xml",
         "views/res_config_settings_views.xml",
+        "reports/crm_win_loss_report_views.xml",
         "views/crm_lost_management_menus.xml",
     ],
     "demo": [
         "demo/crm_lost_management_demo.xml",
     ],
+    "post_init_hook": "post_init_hook",
     "assets": {
         "web.assets_backend": [
             "crm_lost_management/static/src/js/**/*",

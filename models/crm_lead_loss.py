@@ -33,14 +33,12 @@ class CrmLeadLoss(models.Model):
     lost_date = fields.Datetime(
         "Lost On", required=True, index=True, default=fields.Datetime.now
     )
-    lost_by_id = fields.Many2one("res.users", string="Lost By", index=True)
+    lost_by_id = fields.Many2one("res.users", string="Lost By")
     user_id = fields.Many2one("res.users", string="Salesperson", index=True)
     team_id = fields.Many2one("crm.team", string="Sales Team", index=True)
     company_id = fields.Many2one("res.company", string="Company", index=True)
-    partner_id = fields.Many2one(
-        "res.partner", string="Customer", index="btree_not_null"
-    )
-    stage_id = fields.Many2one("crm.stage", string="Stage at Loss", index=True)
+    partner_id = fields.Many2one("res.partner", string="Customer")
+    stage_id = fields.Many2one("crm.stage", string="Stage at Loss")
     lead_type = fields.Selection(
         [("lead", "Lead"), ("opportunity", "Opportunity")],
         string="Type",

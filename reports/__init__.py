@@ -1,0 +1,1 @@
+from . import crm_win_loss_report
