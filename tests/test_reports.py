@@ -501,7 +501,7 @@ class TestCrmLostReports(CrmLostCommon):
                     [("lead_id", "=", lead.id)]
                 )
                 self.assertEqual(row.outcome, "lost")
-                # BUG: models/crm_lead.py has no create() override (the loss is
+                # Regression: models/crm_lead.py has no create() override (the loss is
                 # only recorded by write(), line 109), so a lead created
                 # archived gets no lost date and no loss record: the Win/Loss
                 # report counts it lost, the Lost Analysis never sees it.
@@ -516,7 +516,7 @@ class TestCrmLostReports(CrmLostCommon):
         self.env.flush_all()
         [row] = self.env["crm.win.loss.report"].search([("lead_id", "=", self.a3.id)])
         self.assertEqual(row.outcome, "open")
-        # BUG: models/crm_lead.py line 370 (_crm_lost_after_write) marks the
+        # Regression: models/crm_lead.py line 370 (_crm_lost_after_write) marks the
         # last loss won back on probability >= 100, while a won lead is one in
         # a won stage (stock filter_won, crm.win.loss.report): the Lost
         # Analysis shows a win the Win/Loss report does not have.
