@@ -146,7 +146,14 @@ class CrmLead(models.Model):
         if restoring:
             extra = dict.fromkeys(CURRENT_LOSS_FIELDS, False)
         else:
-            extra = {"lost_date": fields.Datetime.now(), "lost_by_id": self.env.uid}
+            # as stock's toggle_active: a lost lead has no chance left, and
+            # stock's "Lost" filter wants probability 0
+            extra = {
+                "lost_date": fields.Datetime.now(),
+                "lost_by_id": self.env.uid,
+                "probability": 0,
+                "automated_probability": 0,
+            }
         result = True
         others = self - changing
         if others:
