@@ -152,7 +152,7 @@ class CrmLeadLoss(models.Model):
             done, remaining = done + len(ids), remaining - len(ids)
             if auto_commit:
                 self.env["ir.cron"]._notify_progress(done=done, remaining=remaining)
-                self.env.cr.commit()
+                self.env.cr.commit()  # pylint: disable=invalid-commit
         _logger.info("Lost deals to revisit: %s scheduled", done)
         self.env["ir.cron"]._notify_progress(done=done, remaining=0)
 

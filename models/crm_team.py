@@ -243,6 +243,6 @@ class CrmTeam(models.Model):
                 done, remaining = done + len(ids), remaining - len(ids)
                 if auto_commit:
                     self.env["ir.cron"]._notify_progress(done=done, remaining=remaining)
-                    self.env.cr.commit()
+                    self.env.cr.commit()  # pylint: disable=invalid-commit
         _logger.info("Stale opportunities: %s processed", done)
         self.env["ir.cron"]._notify_progress(done=done, remaining=0)
