@@ -5,3 +5,5 @@ from . import crm_lead_loss
 from . import crm_lead
 from . import res_company
 from . import res_config_settings
+from . import crm_team
+from . import res_users

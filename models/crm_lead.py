@@ -209,6 +209,24 @@ class CrmLead(models.Model):
         }
         return action
 
+    def action_revisit_now(self):
+        """Bring a lost lead back now: restore it and plan the revisit
+        activity for today."""
+        losses = self._crm_lost_open_loss_records()
+        self._action_restore(restore_note=_("Revisited"))
+        activity_type = self.env.ref(
+            "crm_lost_management.mail_activity_type_revisit_lost"
+        )
+        for lead in self:
+            lead.activity_schedule(
+                activity_type_id=activity_type.id,
+                date_deadline=fields.Date.context_today(lead),
+                summary=_("Revisit lost deal"),
+                user_id=(lead._crm_lost_get_assignee() or self.env.user).id,
+            )
+        losses.write({"revisit_scheduled": True})
+        return True
+
     def action_open_losses(self):
         action = self.env["ir.actions.act_window"]._for_xml_id(
             "crm_lost_management.crm_lead_loss_action"
@@ -318,6 +336,15 @@ class CrmLead(models.Model):
                 )
         return errors
 
+    def _crm_lost_get_assignee(self):
+        """Who follows this lead up: its salesperson, or the team leader when
+        the salesperson is missing or inactive."""
+        self.ensure_one()
+        for user in (self.user_id, self.team_id.user_id):
+            if user and user.active and not user.share:
+                return user
+        return self.env["res.users"]
+
     def _crm_lost_names(self, limit=5):
         names = ", ".join(f'"{name}"' for name in self[:limit].mapped("display_name"))
         if len(self) > limit:
@@ -386,6 +413,7 @@ class CrmLead(models.Model):
             "currency_id": currency.id,
             "days_open": days_open,
             "revisit_date": self.lost_revisit_date,
+            "is_automatic": bool(self.env.context.get("crm_lost_automatic")),
         }
 
     def _crm_lost_open_losses(self):

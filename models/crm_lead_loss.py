@@ -1,7 +1,15 @@
 # Copyright 2026 crm_lost_management contributors
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
 
-from odoo import api, fields, models, tools
+import logging
+import threading
+
+from markupsafe import Markup
+
+from odoo import _, api, fields, models, tools
+from odoo.tools import split_every
+
+_logger = logging.getLogger(__name__)
 
 LOSS_STATES = [
     ("lost", "Lost"),
@@ -73,6 +81,18 @@ class CrmLeadLoss(models.Model):
     restored_date = fields.Datetime("Restored On")
     restored_by_id = fields.Many2one("res.users", string="Restored By")
     restore_note = fields.Text()
+    is_automatic = fields.Boolean(
+        "Lost Automatically",
+        readonly=True,
+        help="Marked lost by the stale opportunities job of its sales team.",
+    )
+    revisit_activity_id = fields.Many2one(
+        "mail.activity", string="Revisit Activity", ondelete="set null"
+    )
+    revisit_scheduled = fields.Boolean(
+        readonly=True,
+        help="The revisit of this loss was scheduled (activity created).",
+    )
 
     _sql_constraints = [
         (
@@ -100,6 +120,79 @@ class CrmLeadLoss(models.Model):
                 if not tools.is_html_empty(loss.closing_note)
                 else False
             )
+
+    @api.model
+    def _revisit_due_domain(self):
+        inactive_teams = (
+            self.env["crm.team"]
+            .with_context(active_test=False)
+            .search([("active", "=", False)])
+        )
+        return [
+            ("state", "=", "lost"),
+            ("revisit_scheduled", "=", False),
+            ("revisit_date", "<=", fields.Date.context_today(self)),
+            ("team_id", "not in", inactive_teams.ids),
+        ]
+
+    @api.model
+    def _cron_schedule_revisits(self, batch_size=200):
+        """Daily: schedule a "Revisit lost deal" activity on every lead whose
+        revisit date has come and that is still lost, once. Commits after each
+        batch; a rerun continues with what is left."""
+        losses = self.sudo().search(self._revisit_due_domain(), order="id")
+        auto_commit = not getattr(threading.current_thread(), "testing", False)
+        done, remaining = 0, len(losses)
+        for ids in split_every(batch_size, losses.ids):
+            batch = losses.browse(ids)
+            for company, company_losses in batch.grouped("company_id").items():
+                company_losses.with_company(
+                    company or self.env.company
+                )._schedule_revisit()
+            done, remaining = done + len(ids), remaining - len(ids)
+            if auto_commit:
+                self.env["ir.cron"]._notify_progress(done=done, remaining=remaining)
+                self.env.cr.commit()  # pylint: disable=invalid-commit
+        _logger.info("Lost deals to revisit: %s scheduled", done)
+        self.env["ir.cron"]._notify_progress(done=done, remaining=0)
+
+    def _schedule_revisit(self, date_deadline=None):
+        """Create the revisit activity of these open losses on their (lost)
+        lead, for the salesperson or else the team leader, and log a note."""
+        activity_type = self.env.ref(
+            "crm_lost_management.mail_activity_type_revisit_lost"
+        )
+        for loss in self:
+            lead = loss.lead_id
+            assignee = lead._crm_lost_get_assignee()
+            values = {"revisit_scheduled": True}
+            if assignee:
+                activity = lead.activity_schedule(
+                    activity_type_id=activity_type.id,
+                    date_deadline=date_deadline or loss.revisit_date,
+                    summary=_("Revisit lost deal"),
+                    note=_(
+                        "Lost on %(date)s (%(reason)s). Time to check whether "
+                        "it can come back.",
+                        date=fields.Date.to_date(loss.lost_date),
+                        reason=loss.lost_reason_id.name or _("no reason"),
+                    ),
+                    user_id=assignee.id,
+                )
+                values["revisit_activity_id"] = activity.id
+                body = _(
+                    "Revisit of this lost deal scheduled for %(user)s.",
+                    user=assignee.name,
+                )
+            else:
+                body = _(
+                    "This lost deal is due for a revisit, but it has no active "
+                    "salesperson or team leader to assign it to."
+                )
+            lead.message_post(
+                body=Markup("<p>%s</p>") % body, subtype_xmlid="mail.mt_note"
+            )
+            loss.write(values)
 
     def action_open_lead(self):
         self.ensure_one()

@@ -1,0 +1,248 @@
+# Copyright 2026 crm_lost_management contributors
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
+
+import logging
+import threading
+from datetime import timedelta
+
+from markupsafe import Markup
+
+from odoo import SUPERUSER_ID, _, api, fields, models
+from odoo.exceptions import ValidationError
+from odoo.tools import split_every
+
+_logger = logging.getLogger(__name__)
+
+# messages that show someone worked on an opportunity: a note or an email
+# logged, or a done activity (its feedback message carries the activity type)
+WORK_MESSAGE_TYPES = ("comment", "email", "email_outgoing")
+
+
+class CrmTeam(models.Model):
+    _inherit = "crm.team"
+
+    stale_lost_days = fields.Integer(
+        "Mark Lost After (Days Idle)",
+        default=0,
+        help="Opportunities of this team without any activity for this many days "
+        "are marked lost automatically. 0: never.",
+    )
+    stale_lost_reason_id = fields.Many2one(
+        "crm.lost.reason",
+        string="Stale Lost Reason",
+        help="Lost reason given to opportunities lost for being idle.",
+    )
+    stale_warning_days = fields.Integer(
+        "Warn Before (Days)",
+        default=3,
+        help="Schedule a warning activity for the salesperson this many days "
+        "before an idle opportunity is marked lost. 0: no warning.",
+    )
+
+    @api.constrains(
+        "stale_lost_days", "stale_lost_reason_id", "stale_warning_days", "company_id"
+    )
+    def _check_stale_settings(self):
+        for team in self:
+            if team.stale_lost_days < 0 or team.stale_warning_days < 0:
+                raise ValidationError(
+                    _(
+                        "Team %(team)s: the idle delays cannot be negative.",
+                        team=team.name,
+                    )
+                )
+            if not team.stale_lost_days:
+                continue
+            reason = team.stale_lost_reason_id
+            if not reason:
+                raise ValidationError(
+                    _(
+                        "Team %(team)s marks idle opportunities lost after "
+                        "%(days)s days: choose the lost reason to give them.",
+                        team=team.name,
+                        days=team.stale_lost_days,
+                    )
+                )
+            if (
+                reason.competitor_required
+                or reason.applies_to == "lead"
+                or (reason.team_ids and team not in reason.team_ids)
+                or (reason.company_id and reason.company_id != team.company_id)
+            ):
+                raise ValidationError(
+                    _(
+                        "Team %(team)s cannot use the lost reason %(reason)s for "
+                        "idle opportunities: it must apply to this team's "
+                        "opportunities and not ask for a competitor.",
+                        team=team.name,
+                        reason=reason.name,
+                    )
+                )
+            if team.stale_warning_days >= team.stale_lost_days:
+                raise ValidationError(
+                    _(
+                        "Team %(team)s: warn fewer days (%(warn)s) before marking "
+                        "lost than the idle delay (%(days)s).",
+                        team=team.name,
+                        warn=team.stale_warning_days,
+                        days=team.stale_lost_days,
+                    )
+                )
+
+    # ------------------------------------------------------------
+    # ACTIONS
+    # ------------------------------------------------------------
+
+    def action_open_stale_opportunities(self):
+        """Preview: the opportunities the daily job would mark lost now."""
+        self.ensure_one()
+        leads = self._get_stale_opportunities()
+        action = self.env["ir.actions.act_window"]._for_xml_id(
+            "crm.crm_lead_action_pipeline"
+        )
+        action.update(
+            {
+                "name": _("Stale Opportunities: %(team)s", team=self.name),
+                "domain": [("id", "in", leads.ids)],
+                "view_mode": "list,form",
+                "views": [(False, "list"), (False, "form")],
+                "context": {"create": False},
+            }
+        )
+        return action
+
+    # ------------------------------------------------------------
+    # BUSINESS
+    # ------------------------------------------------------------
+
+    def _get_stale_domain(self, idle_days):
+        """Opportunities of this team idle for at least ``idle_days`` days.
+
+        Idle means, for the whole period: no stage change
+        (``date_last_stage_update``), no creation, no note or email logged
+        and no activity done (messages), and no activity planned other than
+        the stale warning itself."""
+        self.ensure_one()
+        cutoff = fields.Datetime.now() - timedelta(days=idle_days)
+        warning_type = self.env.ref(
+            "crm_lost_management.mail_activity_type_stale_warning",
+            raise_if_not_found=False,
+        )
+        return [
+            ("team_id", "=", self.id),
+            ("type", "=", "opportunity"),
+            ("active", "=", True),
+            ("probability", "<", 100),
+            ("stage_id.is_won", "=", False),
+            ("create_date", "<", cutoff),
+            "|",
+            ("date_last_stage_update", "=", False),
+            ("date_last_stage_update", "<", cutoff),
+            (
+                "activity_ids",
+                "not any",
+                [("activity_type_id", "!=", warning_type.id if warning_type else 0)],
+            ),
+            (
+                "message_ids",
+                "not any",
+                [
+                    ("date", ">=", cutoff),
+                    "|",
+                    ("message_type", "in", WORK_MESSAGE_TYPES),
+                    ("mail_activity_type_id", "!=", False),
+                ],
+            ),
+        ]
+
+    def _get_stale_opportunities(self, limit=None):
+        self.ensure_one()
+        if not self.stale_lost_days or not self.active:
+            return self.env["crm.lead"]
+        return (
+            self.env["crm.lead"]
+            .with_company(self.company_id or self.env.company)
+            .search(self._get_stale_domain(self.stale_lost_days), limit=limit)
+        )
+
+    def _get_stale_warning_opportunities(self, limit=None):
+        """Opportunities entering the warning window, not warned yet."""
+        self.ensure_one()
+        if not self.stale_lost_days or not self.stale_warning_days or not self.active:
+            return self.env["crm.lead"]
+        warning_type = self.env.ref(
+            "crm_lost_management.mail_activity_type_stale_warning"
+        )
+        domain = [
+            *self._get_stale_domain(self.stale_lost_days - self.stale_warning_days),
+            ("activity_ids", "not any", [("activity_type_id", "=", warning_type.id)]),
+        ]
+        leads = (
+            self.env["crm.lead"]
+            .with_company(self.company_id or self.env.company)
+            .search(domain, limit=limit)
+        )
+        # those idle for the whole delay are marked lost, not warned
+        return leads - self._get_stale_opportunities()
+
+    def _stale_mark_lost(self, leads):
+        """Lose ``leads`` through the normal lost path, as the system user."""
+        self.ensure_one()
+        note = Markup("<p>%s</p>") % _(
+            "Marked lost automatically: no activity for %(days)s days "
+            "(sales team %(team)s).",
+            days=self.stale_lost_days,
+            team=self.name,
+        )
+        leads.with_user(SUPERUSER_ID).with_context(
+            crm_lost_automatic=True
+        ).action_set_lost(
+            lost_reason_id=self.stale_lost_reason_id.id, lost_feedback=note
+        )
+
+    def _stale_warn(self, leads):
+        self.ensure_one()
+        deadline = fields.Date.context_today(self) + timedelta(
+            days=self.stale_warning_days
+        )
+        for lead in leads:
+            assignee = lead._crm_lost_get_assignee()
+            if not assignee:
+                continue
+            lead.activity_schedule(
+                "crm_lost_management.mail_activity_type_stale_warning",
+                date_deadline=deadline,
+                summary=_("Idle opportunity: will be marked lost"),
+                note=_(
+                    "No activity for %(days)s days: this opportunity will be marked "
+                    "lost on %(date)s unless something happens on it.",
+                    days=self.stale_lost_days - self.stale_warning_days,
+                    date=deadline,
+                ),
+                user_id=assignee.id,
+            )
+
+    @api.model
+    def _cron_lose_stale_opportunities(self, batch_size=200):
+        """Daily: warn about, then mark lost, idle opportunities of every active
+        team that asks for it, team by team with the team's own settings and
+        company. Commits after each batch, so that a crash loses nothing and
+        the next run (or the cron's automatic rerun) continues."""
+        teams = self.search([("stale_lost_days", ">", 0)])
+        auto_commit = not getattr(threading.current_thread(), "testing", False)
+        todo = []
+        for team in teams:
+            team = team.with_company(team.company_id or self.env.company)
+            todo.append((team._stale_warn, team._get_stale_warning_opportunities()))
+            todo.append((team._stale_mark_lost, team._get_stale_opportunities()))
+        remaining = sum(len(leads) for _method, leads in todo)
+        done = 0
+        for method, leads in todo:
+            for ids in split_every(batch_size, leads.ids):
+                method(leads.browse(ids))
+                done, remaining = done + len(ids), remaining - len(ids)
+                if auto_commit:
+                    self.env["ir.cron"]._notify_progress(done=done, remaining=remaining)
+                    self.env.cr.commit()  # pylint: disable=invalid-commit
+        _logger.info("Stale opportunities: %s processed", done)
+        self.env["ir.cron"]._notify_progress(done=done, remaining=0)
