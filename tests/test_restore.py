@@ -54,7 +54,7 @@ class TestRestoreWizard(CrmLostCommon):
             lead = lead.with_user(user)
         action = lead.action_open_restore_wizard()
         self.assertEqual(action["res_model"], "crm.lead.restore")
-        return Form(lead.env[action["res_model"]].with_context(action["context"]))
+        return Form(lead.env[action["res_model"]].with_context(**action["context"]))
 
     def _snapshot(self, leads):
         """What restoring would change: lead activity and stage, loss states."""
