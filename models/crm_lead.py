@@ -217,10 +217,16 @@ class CrmLead(models.Model):
         activity_type = self.env.ref(
             "crm_lost_management.mail_activity_type_revisit_lost"
         )
-        for lead in self:
+        today = fields.Date.context_today(self)
+        # a revisit the daily job planned already is moved to today, not doubled
+        planned = losses.revisit_activity_id.exists()
+        planned.write({"date_deadline": today})
+        for lead in self - planned.mapped(
+            lambda activity: self.browse(activity.res_id)
+        ):
             lead.activity_schedule(
                 activity_type_id=activity_type.id,
-                date_deadline=fields.Date.context_today(lead),
+                date_deadline=today,
                 summary=_("Revisit lost deal"),
                 user_id=(lead._crm_lost_get_assignee() or self.env.user).id,
             )

@@ -8,7 +8,7 @@ from datetime import timedelta
 from markupsafe import Markup
 
 from odoo import SUPERUSER_ID, _, api, fields, models
-from odoo.exceptions import ValidationError
+from odoo.exceptions import UserError, ValidationError
 from odoo.tools import split_every
 
 _logger = logging.getLogger(__name__)
@@ -233,13 +233,28 @@ class CrmTeam(models.Model):
         todo = []
         for team in teams:
             team = team.with_company(team.company_id or self.env.company)
-            todo.append((team._stale_warn, team._get_stale_warning_opportunities()))
-            todo.append((team._stale_mark_lost, team._get_stale_opportunities()))
-        remaining = sum(len(leads) for _method, leads in todo)
+            todo.append(
+                (team, team._stale_warn, team._get_stale_warning_opportunities())
+            )
+            todo.append((team, team._stale_mark_lost, team._get_stale_opportunities()))
+        remaining = sum(len(leads) for _team, _method, leads in todo)
         done = 0
-        for method, leads in todo:
+        for team, method, leads in todo:
             for ids in split_every(batch_size, leads.ids):
-                method(leads.browse(ids))
+                try:
+                    with self.env.cr.savepoint():
+                        method(leads.browse(ids))
+                except (UserError, ValidationError) as error:
+                    # a setting made invalid since (e.g. its reason archived)
+                    # stops this team only, not every other team's job
+                    _logger.warning(
+                        "Idle opportunities of team %s (#%s) left open: %s",
+                        team.name,
+                        team.id,
+                        error,
+                    )
+                    remaining -= len(leads.ids[leads.ids.index(ids[0]) :])
+                    break
                 done, remaining = done + len(ids), remaining - len(ids)
                 if auto_commit:
                     self.env["ir.cron"]._notify_progress(done=done, remaining=remaining)

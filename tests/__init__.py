@@ -6,3 +6,5 @@ from . import test_access
 from . import test_ui
 from . import test_reports
 from . import test_reports_ui
+from . import test_reengage
+from . import test_reengage_ui
