@@ -1,0 +1,187 @@
+"""Bulk lose and restore: crm_lost_management against stock Odoo, in one run.
+
+Creates (or reuses, with CLM_BENCH_REUSE=1) two scratch databases from the
+same seed, ``clm_bench_stock`` (crm only) and ``clm_bench_addon`` (crm +
+crm_lost_management), both without demo data. In each, as a sales manager and
+for several repetitions, creates 2,000 opportunities (not timed), then times,
+flush and post-commit work (chatter tracking) included:
+
+- lose: the Mark as Lost wizard (crm.lead.lost) on all of them, with a reason
+  and a closing note;
+- restore: the list's Actions > Unarchive path (action_unarchive);
+- and, in the addon database only, the restore wizard (crm.lead.restore).
+
+Each repetition is rolled back. Prints time (median) and query count per
+database; the last line is
+``bulk ratio addon/stock: lose=<x.xx> restore=<y.yy>`` (restore = Unarchive).
+"""
+
+import argparse
+import os
+import statistics
+import subprocess
+import sys
+import time
+
+N = 2000
+
+
+def db_ready(db, module):
+    out = subprocess.run(
+        [
+            "psql",
+            "-d",
+            db,
+            "-Atc",
+            f"SELECT 1 FROM ir_module_module WHERE name = '{module}' "
+            "AND state = 'installed'",
+        ],
+        capture_output=True,
+        text=True,
+    )
+    return out.returncode == 0 and out.stdout.strip() == "1"
+
+
+def install(args, db, module):
+    subprocess.run(["dropdb", "--if-exists", db], check=True)
+    print(f"Creating scratch database {db} ({module})...", flush=True)
+    subprocess.run(
+        [
+            args.odoo_bin,
+            f"--addons-path={args.addons_path}",
+            "-d",
+            db,
+            "-i",
+            module,
+            "--without-demo=all",
+            "--stop-after-init",
+            "--log-level=warn",
+        ],
+        check=True,
+    )
+
+
+def measure(cr, fn):
+    """Run ``fn`` with everything it triggers: flush and precommit hooks."""
+    start_queries = cr.sql_log_count
+    start = time.perf_counter()
+    fn()
+    cr.precommit.run()
+    cr.flush()
+    return time.perf_counter() - start, cr.sql_log_count - start_queries
+
+
+def bench_db(db, repeat, addon):
+    import odoo
+
+    registry = odoo.modules.registry.Registry(db)
+    results = {"lose": [], "unarchive": [], "restore_wizard": []}
+    with registry.cursor() as cr:
+        env = odoo.api.Environment(cr, odoo.SUPERUSER_ID, {})
+        manager = env["res.users"].search([("login", "=", "bench_manager")])
+        if not manager:
+            manager = env["res.users"].create(
+                {
+                    "name": "Bench Manager",
+                    "login": "bench_manager",
+                    "groups_id": [(4, env.ref("sales_team.group_sale_manager").id)],
+                }
+            )
+            cr.commit()
+        menv = env(user=manager.id, context={"tz": "UTC", "lang": "en_US"})
+        team = menv["crm.team"].search([], limit=1)
+        reason = menv.ref("crm.lost_reason_1")
+        paths = ["lose", "unarchive"] + (["restore_wizard"] if addon else [])
+        for _rep in range(repeat + 1):  # the first run warms caches, untimed
+            runs = {}
+            for path in paths:
+                leads = menv["crm.lead"].create(
+                    [
+                        {
+                            "name": f"Bench opportunity {i}",
+                            "type": "opportunity",
+                            "team_id": team.id,
+                            "user_id": manager.id,
+                            "expected_revenue": 1000 + i,
+                        }
+                        for i in range(N)
+                    ]
+                )
+                cr.precommit.run()
+                cr.flush()
+
+                def lose(leads=leads):
+                    menv["crm.lead.lost"].with_context(
+                        active_ids=leads.ids, active_model="crm.lead"
+                    ).create(
+                        {
+                            "lead_ids": [(6, 0, leads.ids)],
+                            "lost_reason_id": reason.id,
+                            "lost_feedback": "<p>Bench: too expensive</p>",
+                        }
+                    ).action_lost_reason_apply()
+
+                lose_run = measure(cr, lose)
+                if path == "lose":
+                    runs["lose"] = lose_run
+                elif path == "unarchive":
+                    runs["unarchive"] = measure(cr, leads.action_unarchive)
+                else:
+
+                    def restore(leads=leads):
+                        menv["crm.lead.restore"].create(
+                            {"lead_ids": [(6, 0, leads.ids)], "restore_note": "Bench"}
+                        ).action_restore()
+
+                    runs["restore_wizard"] = measure(cr, restore)
+                cr.rollback()
+                menv.invalidate_all()
+            if _rep:
+                for path, run in runs.items():
+                    results[path].append(run)
+    return {
+        path: (
+            statistics.median(t for t, _q in runs),
+            statistics.median(q for _t, q in runs),
+        )
+        for path, runs in results.items()
+        if runs
+    }
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--odoo-bin", required=True)
+    parser.add_argument("--addons-path", required=True)
+    parser.add_argument("--repeat", type=int, default=3)
+    args = parser.parse_args()
+    reuse = os.environ.get("CLM_BENCH_REUSE") == "1"
+    dbs = {
+        "stock": ("clm_bench_stock", "crm"),
+        "addon": ("clm_bench_addon", "crm_lost_management"),
+    }
+    for db, module in dbs.values():
+        if not (reuse and db_ready(db, module)):
+            install(args, db, module)
+
+    from odoo.tools import config
+
+    config.parse_config([f"--addons-path={args.addons_path}", "--log-level=warn"])
+    found = {
+        name: bench_db(db, args.repeat, name == "addon")
+        for name, (db, _module) in dbs.items()
+    }
+    print()
+    print(f"{N:,} opportunities, median of {args.repeat} runs")
+    print(f"{'database':<8} {'path':<16} {'seconds':>8} {'queries':>8}")
+    for name, paths in found.items():
+        for path, (seconds, queries) in paths.items():
+            print(f"{name:<8} {path:<16} {seconds:>8.2f} {queries:>8.0f}")
+    lose = found["addon"]["lose"][0] / found["stock"]["lose"][0]
+    restore = found["addon"]["unarchive"][0] / found["stock"]["unarchive"][0]
+    print(f"bulk ratio addon/stock: lose={lose:.2f} restore={restore:.2f}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
