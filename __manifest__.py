@@ -21,6 +21,7 @@
         "data/ir_cron_data.xml",
         "wizards/crm_lead_lost_views.xml",
         "wizards/crm_lead_restore_views.xml",
+        "wizards/crm_lost_settings_views.xml",
         "views/crm_lead_loss_views.xml",
         "views/crm_lost_reason_views.xml",
         "views/crm_lost_reason_category_views.xml",

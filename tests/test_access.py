@@ -574,3 +574,37 @@ class TestCrmLostAccess(CrmLostCommon):
         self.assertTrue(self.opportunity.active)
         self.assertFalse(self.opportunity.lost_reason_id)
         self.assertFalse(self._losses(self.opportunity))
+
+
+@tagged("post_install", "-at_install")
+class TestLostSettingsAccess(CrmLostCommon):
+    """Sales managers set "Lost Reason Required" without the Settings app."""
+
+    @users("clm_manager")
+    def test_manager_sets_reason_required(self):
+        company = self.company.with_env(self.env)
+        self.assertTrue(company.crm_lost_reason_required)
+        with Form(self.env["crm.lost.settings"]) as settings:
+            self.assertTrue(settings.crm_lost_reason_required)
+            settings.crm_lost_reason_required = False
+        self.assertEqual(settings.record.company_id, company)
+        settings.record.action_save()
+        self.assertFalse(self.company.crm_lost_reason_required)
+        self.assertTrue(self.company_2.crm_lost_reason_required)
+
+    @users("clm_sales_all", "clm_portal")
+    def test_others_cannot_use_lost_settings(self):
+        with self.assertRaises(AccessError):
+            self.env["crm.lost.settings"].create(
+                {"crm_lost_reason_required": False}
+            ).action_save()
+        self.assertTrue(self.company.crm_lost_reason_required)
+
+    @users("clm_manager")
+    def test_manager_cannot_set_another_company(self):
+        settings = self.env["crm.lost.settings"].create(
+            {"company_id": self.company_2.id, "crm_lost_reason_required": False}
+        )
+        with self.assertRaises(AccessError):
+            settings.action_save()
+        self.assertTrue(self.company_2.crm_lost_reason_required)

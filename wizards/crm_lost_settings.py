@@ -1,0 +1,53 @@
+# Copyright 2026 crm_lost_management contributors
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
+
+from odoo import _, api, fields, models
+from odoo.exceptions import AccessError
+
+
+class CrmLostSettings(models.TransientModel):
+    """The lost settings of a company, for sales managers (Odoo's settings
+    page is for administrators only)."""
+
+    _name = "crm.lost.settings"
+    _description = "Lost Settings"
+
+    company_id = fields.Many2one(
+        "res.company",
+        string="Company",
+        required=True,
+        default=lambda self: self.env.company,
+        domain=lambda self: [("id", "in", self.env.companies.ids)],
+    )
+    crm_lost_reason_required = fields.Boolean(
+        "Lost Reason Required",
+        compute="_compute_crm_lost_reason_required",
+        store=True,
+        readonly=False,
+        help="Marking a lead or opportunity as lost from the user interface asks "
+        "for a lost reason.",
+    )
+
+    @api.depends("company_id")
+    def _compute_crm_lost_reason_required(self):
+        for settings in self:
+            settings.crm_lost_reason_required = (
+                settings.company_id.crm_lost_reason_required
+            )
+
+    def action_save(self):
+        for settings in self:
+            if settings.company_id not in self.env.user.company_ids:
+                raise AccessError(
+                    _(
+                        "You cannot change the lost settings of %(company)s: you "
+                        "do not work for that company.",
+                        company=settings.company_id.sudo().name,
+                    )
+                )
+            # managers may not write companies: the access rights of this
+            # model (sales managers only) are the check
+            settings.company_id.sudo().crm_lost_reason_required = (
+                settings.crm_lost_reason_required
+            )
+        return {"type": "ir.actions.act_window_close"}
