@@ -2,12 +2,13 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
 
 import logging
-import threading
 
 from markupsafe import Markup
 
 from odoo import _, api, fields, models, tools
 from odoo.tools import split_every
+
+from .cron_progress import commit_cron_progress
 
 _logger = logging.getLogger(__name__)
 
@@ -141,7 +142,6 @@ class CrmLeadLoss(models.Model):
         revisit date has come and that is still lost, once. Commits after each
         batch; a rerun continues with what is left."""
         losses = self.sudo().search(self._revisit_due_domain(), order="id")
-        auto_commit = not getattr(threading.current_thread(), "testing", False)
         done, remaining = 0, len(losses)
         for ids in split_every(batch_size, losses.ids):
             batch = losses.browse(ids)
@@ -150,9 +150,7 @@ class CrmLeadLoss(models.Model):
                     company or self.env.company
                 )._schedule_revisit()
             done, remaining = done + len(ids), remaining - len(ids)
-            if auto_commit:
-                self.env["ir.cron"]._notify_progress(done=done, remaining=remaining)
-                self.env.cr.commit()  # pylint: disable=invalid-commit
+            commit_cron_progress(self.env, done, remaining)
         _logger.info("Lost deals to revisit: %s scheduled", done)
         self.env["ir.cron"]._notify_progress(done=done, remaining=0)
 

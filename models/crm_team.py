@@ -2,7 +2,6 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
 
 import logging
-import threading
 from datetime import timedelta
 
 from markupsafe import Markup
@@ -10,6 +9,8 @@ from markupsafe import Markup
 from odoo import SUPERUSER_ID, _, api, fields, models
 from odoo.exceptions import UserError, ValidationError
 from odoo.tools import split_every
+
+from .cron_progress import commit_cron_progress
 
 _logger = logging.getLogger(__name__)
 
@@ -229,7 +230,6 @@ class CrmTeam(models.Model):
         company. Commits after each batch, so that a crash loses nothing and
         the next run (or the cron's automatic rerun) continues."""
         teams = self.search([("stale_lost_days", ">", 0)])
-        auto_commit = not getattr(threading.current_thread(), "testing", False)
         todo = []
         for team in teams:
             team = team.with_company(team.company_id or self.env.company)
@@ -256,8 +256,6 @@ class CrmTeam(models.Model):
                     remaining -= len(leads.ids[leads.ids.index(ids[0]) :])
                     break
                 done, remaining = done + len(ids), remaining - len(ids)
-                if auto_commit:
-                    self.env["ir.cron"]._notify_progress(done=done, remaining=remaining)
-                    self.env.cr.commit()  # pylint: disable=invalid-commit
+                commit_cron_progress(self.env, done, remaining)
         _logger.info("Stale opportunities: %s processed", done)
         self.env["ir.cron"]._notify_progress(done=done, remaining=0)
