@@ -23,6 +23,8 @@ import subprocess
 import sys
 import time
 
+from bench_common import bench_manager, update_module
+
 N = 2000
 
 
@@ -78,16 +80,7 @@ def bench_db(db, repeat, addon):
     results = {"lose": [], "unarchive": [], "restore_wizard": []}
     with registry.cursor() as cr:
         env = odoo.api.Environment(cr, odoo.SUPERUSER_ID, {})
-        manager = env["res.users"].search([("login", "=", "bench_manager")])
-        if not manager:
-            manager = env["res.users"].create(
-                {
-                    "name": "Bench Manager",
-                    "login": "bench_manager",
-                    "groups_id": [(4, env.ref("sales_team.group_sale_manager").id)],
-                }
-            )
-            cr.commit()
+        manager = bench_manager(env)
         menv = env(user=manager.id, context={"tz": "UTC", "lang": "en_US"})
         team = menv["crm.team"].search([], limit=1)
         reason = menv.ref("crm.lost_reason_1")
@@ -163,6 +156,8 @@ def main():
     for db, module in dbs.values():
         if not (reuse and db_ready(db, module)):
             install(args, db, module)
+        else:
+            update_module(args.odoo_bin, args.addons_path, db, module)
 
     from odoo.tools import config
 

@@ -22,6 +22,8 @@ import subprocess
 import sys
 import time
 
+from bench_common import bench_manager, update_module
+
 N_LEADS = 100_000
 LOST_SHARE = 0.3
 N_TEAMS, N_USERS, N_REASONS, N_MONTHS = 3, 12, 10, 24
@@ -181,6 +183,7 @@ def main():
         install(args, args.db)
         fresh = True
     else:
+        update_module(args.odoo_bin, args.addons_path, args.db, "crm_lost_management")
         fresh = False
 
     import odoo
@@ -196,16 +199,7 @@ def main():
             print(f"Filling {N_LEADS:,} leads...", flush=True)
             fill(env)
             cr.commit()
-        manager = env["res.users"].search([("login", "=", "bench_manager")])
-        if not manager:
-            manager = env["res.users"].create(
-                {
-                    "name": "Bench Manager",
-                    "login": "bench_manager",
-                    "groups_id": [(4, env.ref("sales_team.group_sale_manager").id)],
-                }
-            )
-            cr.commit()
+        manager = bench_manager(env)
         menv = env(user=manager.id, context={"tz": "UTC"})
         Loss = menv["crm.lead.loss"]
         Lead = menv["crm.lead"].with_context(active_test=False)
