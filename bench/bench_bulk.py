@@ -3,15 +3,17 @@
 Creates (or reuses, with CLM_BENCH_REUSE=1) two scratch databases from the
 same seed, ``clm_bench_stock`` (crm only) and ``clm_bench_addon`` (crm +
 crm_lost_management), both without demo data. In each, as a sales manager and
-for several repetitions, creates 2,000 opportunities (not timed), then times,
-flush and post-commit work (chatter tracking) included:
+for several repetitions (``--repeat``, default 5), creates 2,000 opportunities
+(not timed), then times, flush and post-commit work (chatter tracking)
+included:
 
 - lose: the Mark as Lost wizard (crm.lead.lost) on all of them, with a reason
   and a closing note;
 - restore: the list's Actions > Unarchive path (action_unarchive);
 - and, in the addon database only, the restore wizard (crm.lead.restore).
 
-Each repetition is rolled back. Prints time (median) and query count per
+Each repetition is rolled back; the two databases take turns, repetition
+after repetition. Prints time (median) and query count per
 database; the last line is
 ``bulk ratio addon/stock: lose=<x.xx> restore=<y.yy>`` (restore = Unarchive).
 """
@@ -73,80 +75,93 @@ def measure(cr, fn):
     return time.perf_counter() - start, cr.sql_log_count - start_queries
 
 
-def bench_db(db, repeat, addon):
-    import odoo
+class BulkBench:
+    """One database's side of the benchmark: its registry, a cursor and the
+    sales manager's environment; ``run()`` does one repetition of every
+    path, rolled back."""
 
-    registry = odoo.modules.registry.Registry(db)
-    results = {"lose": [], "unarchive": [], "restore_wizard": []}
-    with registry.cursor() as cr:
-        env = odoo.api.Environment(cr, odoo.SUPERUSER_ID, {})
+    def __init__(self, db, addon, count=N):
+        import odoo
+
+        self.count = count
+        self.cr = odoo.modules.registry.Registry(db).cursor()
+        env = odoo.api.Environment(self.cr, odoo.SUPERUSER_ID, {})
         manager = bench_manager(env)
-        menv = env(user=manager.id, context={"tz": "UTC", "lang": "en_US"})
-        team = menv["crm.team"].search([], limit=1)
-        reason = menv.ref("crm.lost_reason_1")
-        paths = ["lose", "unarchive"] + (["restore_wizard"] if addon else [])
-        for _rep in range(repeat + 1):  # the first run warms caches, untimed
-            runs = {}
-            for path in paths:
-                leads = menv["crm.lead"].create(
-                    [
-                        {
-                            "name": f"Bench opportunity {i}",
-                            "type": "opportunity",
-                            "team_id": team.id,
-                            "user_id": manager.id,
-                            "expected_revenue": 1000 + i,
-                        }
-                        for i in range(N)
-                    ]
-                )
-                cr.precommit.run()
-                cr.flush()
+        self.menv = env(user=manager.id, context={"tz": "UTC", "lang": "en_US"})
+        self.team = self.menv["crm.team"].search([], limit=1)
+        self.reason = self.menv.ref("crm.lost_reason_1")
+        self.paths = ["lose", "unarchive"] + (["restore_wizard"] if addon else [])
+        self.results = {path: [] for path in self.paths}
 
-                def lose(leads=leads):
-                    menv["crm.lead.lost"].with_context(
-                        active_ids=leads.ids, active_model="crm.lead"
-                    ).create(
-                        {
-                            "lead_ids": [(6, 0, leads.ids)],
-                            "lost_reason_id": reason.id,
-                            "lost_feedback": "<p>Bench: too expensive</p>",
-                        }
-                    ).action_lost_reason_apply()
-
-                lose_run = measure(cr, lose)
-                if path == "lose":
-                    runs["lose"] = lose_run
-                elif path == "unarchive":
-                    runs["unarchive"] = measure(cr, leads.action_unarchive)
-                else:
-
-                    def restore(leads=leads):
-                        menv["crm.lead.restore"].create(
-                            {"lead_ids": [(6, 0, leads.ids)], "restore_note": "Bench"}
-                        ).action_restore()
-
-                    runs["restore_wizard"] = measure(cr, restore)
-                cr.rollback()
-                menv.invalidate_all()
-            if _rep:
-                for path, run in runs.items():
-                    results[path].append(run)
-    return {
-        path: (
-            statistics.median(t for t, _q in runs),
-            statistics.median(q for _t, q in runs),
+    def _create_leads(self):
+        leads = self.menv["crm.lead"].create(
+            [
+                {
+                    "name": f"Bench opportunity {i}",
+                    "type": "opportunity",
+                    "team_id": self.team.id,
+                    "user_id": self.menv.uid,
+                    "expected_revenue": 1000 + i,
+                }
+                for i in range(self.count)
+            ]
         )
-        for path, runs in results.items()
-        if runs
-    }
+        self.cr.precommit.run()
+        self.cr.flush()
+        return leads
+
+    def _lose(self, leads):
+        self.menv["crm.lead.lost"].with_context(
+            active_ids=leads.ids, active_model="crm.lead"
+        ).create(
+            {
+                "lead_ids": [(6, 0, leads.ids)],
+                "lost_reason_id": self.reason.id,
+                "lost_feedback": "<p>Bench: too expensive</p>",
+            }
+        ).action_lost_reason_apply()
+
+    def _restore_wizard(self, leads):
+        self.menv["crm.lead.restore"].create(
+            {"lead_ids": [(6, 0, leads.ids)], "restore_note": "Bench"}
+        ).action_restore()
+
+    def run(self, timed):
+        for path in self.paths:
+            leads = self._create_leads()
+            lose_run = measure(self.cr, lambda leads=leads: self._lose(leads))
+            if path == "lose":
+                run = lose_run
+            elif path == "unarchive":
+                run = measure(self.cr, leads.action_unarchive)
+            else:
+                run = measure(self.cr, lambda leads=leads: self._restore_wizard(leads))
+            self.cr.rollback()
+            self.menv.invalidate_all()
+            if timed:
+                self.results[path].append(run)
+
+    def medians(self):
+        return {
+            path: (
+                statistics.median(t for t, _q in runs),
+                statistics.median(q for _t, q in runs),
+            )
+            for path, runs in self.results.items()
+        }
+
+    def close(self):
+        self.cr.close()
 
 
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--odoo-bin", required=True)
     parser.add_argument("--addons-path", required=True)
-    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument(
+        "--count", type=int, default=N, help="opportunities (the target is for 2,000)"
+    )
     args = parser.parse_args()
     reuse = os.environ.get("CLM_BENCH_REUSE") == "1"
     dbs = {
@@ -162,12 +177,21 @@ def main():
     from odoo.tools import config
 
     config.parse_config([f"--addons-path={args.addons_path}", "--log-level=warn"])
-    found = {
-        name: bench_db(db, args.repeat, name == "addon")
-        for name, (db, _module) in dbs.items()
+    benches = {
+        name: BulkBench(db, name == "addon", args.count)
+        for name, (db, _m) in dbs.items()
     }
+    # the databases take turns, so that a change of the machine's load hits
+    # both sides alike; the first round warms caches and is not timed
+    for rep in range(args.repeat + 1):
+        for name, bench in benches.items():
+            print(f"round {rep}/{args.repeat}: {name}", flush=True)
+            bench.run(timed=rep > 0)
+    found = {name: bench.medians() for name, bench in benches.items()}
+    for bench in benches.values():
+        bench.close()
     print()
-    print(f"{N:,} opportunities, median of {args.repeat} runs")
+    print(f"{args.count:,} opportunities, median of {args.repeat} runs")
     print(f"{'database':<8} {'path':<16} {'seconds':>8} {'queries':>8}")
     for name, paths in found.items():
         for path, (seconds, queries) in paths.items():
