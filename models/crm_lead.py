@@ -6,6 +6,7 @@ from datetime import timedelta
 
 from odoo import _, api, fields, models, tools
 from odoo.exceptions import UserError, ValidationError
+from odoo.tools import SQL
 
 # lead field -> loss record field: the editable part of the current loss,
 # copied onto the open loss record whenever it changes on a lost lead.
@@ -143,6 +144,7 @@ class CrmLead(models.Model):
             result = super().write(vals)
             self._crm_lost_after_write(vals)
             return result
+        changing._crm_lost_lock()
         if restoring:
             extra = dict.fromkeys(CURRENT_LOSS_FIELDS, False)
         else:
@@ -388,6 +390,27 @@ class CrmLead(models.Model):
             for loss_stage, leads in by_stage.items():
                 leads.write({"stage_id": loss_stage.id})
         return True
+
+    def _crm_lost_lock(self):
+        """Lock the rows of leads about to be lost or restored, in id order
+        (two batches sharing leads lock them in the same order).
+
+        Another transaction that lost or restored one of them since this one
+        started then makes this fail at once with a serialization failure,
+        which Odoo's RPC layer retries; one still running makes this wait for
+        its end first. Without the lock, the loss record of a lead lost twice
+        at the same moment would be inserted before the lead is updated and
+        fail on the one-open-loss constraint instead: an integrity error,
+        never retried."""
+        ids = sorted(id_ for id_ in self._ids if isinstance(id_, int))
+        for sub_ids in self.env.cr.split_for_in_conditions(ids):
+            self.env.cr.execute(
+                SQL(
+                    "SELECT id FROM %s WHERE id IN %s ORDER BY id FOR NO KEY UPDATE",
+                    SQL.identifier(self._table),
+                    sub_ids,
+                )
+            )
 
     def _crm_lost_open_loss_records(self):
         return (
