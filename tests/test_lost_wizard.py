@@ -453,6 +453,28 @@ class TestLostWizard(CrmLostCommon):
         self.assertIn("Select at least one lead or opportunity", message)
         self.assertEqual(self.env["crm.lead.loss"].search_count([]), losses_before)
 
+    def test_selection_lost_meanwhile(self):
+        """The dialog was opened on opportunities another user has lost since:
+        the error says so, and the first loss stays as it is."""
+        wizard = self._wizard(
+            self.opportunity | self.opportunity_2, lost_reason_id=self.reason_plain.id
+        )
+        self._lose(
+            self.opportunity | self.opportunity_2,
+            self.reason_competitor,
+            competitor=self.competitor,
+        )
+        losses_before = self._losses(self.opportunity | self.opportunity_2)
+        self.env.invalidate_all()  # the dialog's click is a new request
+        message = self._apply_error(wizard)
+        self.assertIn("are already lost", message)
+        self.assertIn(self.opportunity.name, message)
+        self.assertIn(self.opportunity_2.name, message)
+        self.assertEqual(
+            self._losses(self.opportunity | self.opportunity_2), losses_before
+        )
+        self.assertEqual(losses_before.lost_reason_id, self.reason_competitor)
+
     @users("clm_sales_all")
     def test_batch_all_or_nothing_type(self):
         """One lead in a batch of opportunities: only that lead is named, and

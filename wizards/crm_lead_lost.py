@@ -52,6 +52,17 @@ class CrmLeadLost(models.TransientModel):
     def _get_lost_errors(self):
         self.ensure_one()
         if not self.lead_ids:
+            # lead_ids leaves lost leads out: all of them were lost meanwhile
+            # (by another user, or by a retry after a concurrent update)
+            lost = self.with_context(active_test=False).lead_ids
+            if lost:
+                return [
+                    _(
+                        "%(leads)s are already lost. Reload the page to see them "
+                        "as they are now.",
+                        leads=lost._crm_lost_names(),
+                    )
+                ]
             return [_("Select at least one lead or opportunity to mark as lost.")]
         if not self.lost_reason_id:
             if self.reason_required:

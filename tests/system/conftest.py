@@ -94,7 +94,9 @@ class Database:
         with open(log, encoding="utf-8", errors="replace") as file:
             text = file.read()
         errors = [
-            line for line in text.splitlines() if " ERROR " in line or " CRITICAL " in line
+            line
+            for line in text.splitlines()
+            if " ERROR " in line or " CRITICAL " in line
         ]
         if check and (result.returncode or errors):
             tail = "\n".join(text.splitlines()[-40:])
