@@ -174,7 +174,13 @@ class CrmLead(models.Model):
 
     def toggle_active(self):
         # stock recomputes probabilities of restored leads itself
-        return super(CrmLead, self.with_context(_crm_lost_toggle=True)).toggle_active()
+        result = super(
+            CrmLead, self.with_context(_crm_lost_toggle=True)
+        ).toggle_active()
+        # action_archive, action_unarchive, action_set_lost and the Mark as
+        # Lost wizard return this: None cannot be sent over XML-RPC, whose
+        # clients would get a fault for a change that was committed
+        return True if result is None else result
 
     # ------------------------------------------------------------
     # ACTIONS
