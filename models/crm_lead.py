@@ -288,6 +288,9 @@ class CrmLead(models.Model):
             to the leads (False: only what it requires, note and competitor)
         :return: list of messages naming the offending records and the fix
         """
+        # a reason of another company is out of the user's reach (record
+        # rule): explain why it cannot be used instead of an access error
+        reason = reason.sudo()
         errors = []
         if check_reason:
             errors += self._get_lost_reason_errors(reason)
