@@ -121,6 +121,7 @@ class CrmLead(models.Model):
 
     @api.model_create_multi
     def create(self, vals_list):
+        self._crm_lost_check_references(vals_list)
         leads = super().create(vals_list)
         # created lost (import of lost leads, copy of a lost lead): record it
         lost = leads.filtered(lambda lead: not lead.active)
@@ -134,6 +135,7 @@ class CrmLead(models.Model):
         return leads
 
     def write(self, vals):
+        self._crm_lost_check_references([vals])
         if "active" not in vals:
             result = super().write(vals)
             self._crm_lost_after_write(vals)
@@ -176,7 +178,13 @@ class CrmLead(models.Model):
 
     def toggle_active(self):
         # stock recomputes probabilities of restored leads itself
-        return super(CrmLead, self.with_context(_crm_lost_toggle=True)).toggle_active()
+        result = super(
+            CrmLead, self.with_context(_crm_lost_toggle=True)
+        ).toggle_active()
+        # action_archive, action_unarchive, action_set_lost and the Mark as
+        # Lost wizard return this: None cannot be sent over XML-RPC, whose
+        # clients would get a fault for a change that was committed
+        return True if result is None else result
 
     # ------------------------------------------------------------
     # ACTIONS
@@ -282,6 +290,9 @@ class CrmLead(models.Model):
             to the leads (False: only what it requires, note and competitor)
         :return: list of messages naming the offending records and the fix
         """
+        # a reason of another company is out of the user's reach (record
+        # rule): explain why it cannot be used instead of an access error
+        reason = reason.sudo()
         errors = []
         if check_reason:
             errors += self._get_lost_reason_errors(reason)
@@ -343,6 +354,43 @@ class CrmLead(models.Model):
                     )
                 )
         return errors
+
+    @api.model
+    def _crm_lost_check_references(self, vals_list):
+        """Refuse ids of lost reasons or competitors that do not exist (RPC,
+        import) with a clear error, before the database refuses them with a
+        foreign key error or the reason check fails on a missing record.
+        Also used by the Mark as Lost wizard, whose fields have the same
+        names."""
+        errors = []
+        for field_name in ("lost_reason_id", "lost_competitor_id"):
+            ids = {
+                vals[field_name]
+                for vals in vals_list
+                if vals.get(field_name) and isinstance(vals[field_name], int)
+            }
+            if not ids:
+                continue
+            comodel = self.env[self._fields[field_name].comodel_name]
+            for missing_id in sorted(ids - set(comodel.browse(ids).exists().ids)):
+                if field_name == "lost_reason_id":
+                    errors.append(
+                        _(
+                            "The lost reason with ID %(id)s does not exist (it "
+                            "may have been deleted). Pick an existing lost reason.",
+                            id=missing_id,
+                        )
+                    )
+                else:
+                    errors.append(
+                        _(
+                            "The competitor with ID %(id)s does not exist (it may "
+                            "have been deleted). Pick an existing competitor.",
+                            id=missing_id,
+                        )
+                    )
+        if errors:
+            raise ValidationError("\n".join(errors))
 
     def _crm_lost_get_assignee(self):
         """Who follows this lead up: its salesperson, or the team leader when

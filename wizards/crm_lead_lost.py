@@ -49,6 +49,15 @@ class CrmLeadLost(models.TransientModel):
                 )
             )
 
+    @api.model_create_multi
+    def create(self, vals_list):
+        self.env["crm.lead"]._crm_lost_check_references(vals_list)
+        return super().create(vals_list)
+
+    def write(self, vals):
+        self.env["crm.lead"]._crm_lost_check_references([vals])
+        return super().write(vals)
+
     def _get_lost_errors(self):
         self.ensure_one()
         if not self.lead_ids:

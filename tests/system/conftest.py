@@ -251,3 +251,45 @@ def odoo_server(make_db):
     yield start
     for server in servers:
         server.stop()
+
+
+# Module-scoped variants: one copy and one server shared by all the tests of a
+# module (each test works on records it creates itself), so that a module
+# starts one server instead of one per test.
+
+
+@pytest.fixture(scope="module")
+def module_make_db(odoo_env):
+    """As ``make_db``, but the copies are dropped after the last test of the
+    module."""
+    created = []
+
+    def make(label="sys"):
+        name = f"{odoo_env.template}_{label}_{uuid.uuid4().hex[:6]}"
+        subprocess.run(
+            ["createdb", "-T", odoo_env.template, name],
+            check=True,
+            capture_output=True,
+        )
+        created.append(name)
+        return Database(odoo_env, name)
+
+    yield make
+    for name in created:
+        _dropdb(name)
+
+
+@pytest.fixture(scope="module")
+def module_odoo_server(module_make_db):
+    """As ``odoo_server``, but the servers are stopped after the last test of
+    the module."""
+    servers = []
+
+    def start(db=None, **options):
+        server = OdooServer(db or module_make_db("rpc"), **options)
+        servers.append(server)
+        return server.start()
+
+    yield start
+    for server in servers:
+        server.stop()
