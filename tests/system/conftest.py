@@ -249,3 +249,25 @@ def odoo_server(make_db):
     yield start
     for server in servers:
         server.stop()
+
+
+@pytest.fixture(scope="module")
+def make_module_db(odoo_env):
+    """As ``make_db``, for a copy shared by the tests of one module (e.g. a
+    database uninstalled once and checked by several tests); dropped after
+    the last test of the module."""
+    created = []
+
+    def make(label="sys"):
+        name = f"{odoo_env.template}_{label}_{uuid.uuid4().hex[:6]}"
+        subprocess.run(
+            ["createdb", "-T", odoo_env.template, name],
+            check=True,
+            capture_output=True,
+        )
+        created.append(name)
+        return Database(odoo_env, name)
+
+    yield make
+    for name in created:
+        _dropdb(name)
