@@ -149,10 +149,8 @@ def odoo_env():
     return OdooEnv()
 
 
-@pytest.fixture
-def make_db(odoo_env):
-    """Factory: ``make_db(label)`` copies the test database (CREATE DATABASE
-    ... TEMPLATE) and drops the copy after the test."""
+@contextlib.contextmanager
+def _database_copies(odoo_env):
     created = []
 
     def make(label="sys"):
@@ -165,9 +163,28 @@ def make_db(odoo_env):
         created.append(name)
         return Database(odoo_env, name)
 
-    yield make
-    for name in created:
-        _dropdb(name)
+    try:
+        yield make
+    finally:
+        for name in created:
+            _dropdb(name)
+
+
+@pytest.fixture
+def make_db(odoo_env):
+    """Factory: ``make_db(label)`` copies the test database (CREATE DATABASE
+    ... TEMPLATE) and drops the copy after the test."""
+    with _database_copies(odoo_env) as make:
+        yield make
+
+
+@pytest.fixture(scope="module")
+def module_make_db(odoo_env):
+    """As ``make_db``, for a copy shared by the tests of one module (one
+    server for all of them, a database uninstalled once and checked by
+    several tests...); dropped after the last test of the module."""
+    with _database_copies(odoo_env) as make:
+        yield make
 
 
 def free_port():
@@ -236,11 +253,8 @@ class OdooServer:
         return "\n".join(self.log_text().splitlines()[-lines:])
 
 
-@pytest.fixture
-def odoo_server(make_db):
-    """Factory: ``odoo_server(db=None, **options)`` starts a multi-worker
-    server on a copy of the test database (or on ``db``) and stops it after
-    the test."""
+@contextlib.contextmanager
+def _servers(make_db):
     servers = []
 
     def start(db=None, **options):
@@ -248,48 +262,25 @@ def odoo_server(make_db):
         servers.append(server)
         return server.start()
 
-    yield start
-    for server in servers:
-        server.stop()
+    try:
+        yield start
+    finally:
+        for server in servers:
+            server.stop()
 
 
-# Module-scoped variants: one copy and one server shared by all the tests of a
-# module (each test works on records it creates itself), so that a module
-# starts one server instead of one per test.
-
-
-@pytest.fixture(scope="module")
-def module_make_db(odoo_env):
-    """As ``make_db``, but the copies are dropped after the last test of the
-    module."""
-    created = []
-
-    def make(label="sys"):
-        name = f"{odoo_env.template}_{label}_{uuid.uuid4().hex[:6]}"
-        subprocess.run(
-            ["createdb", "-T", odoo_env.template, name],
-            check=True,
-            capture_output=True,
-        )
-        created.append(name)
-        return Database(odoo_env, name)
-
-    yield make
-    for name in created:
-        _dropdb(name)
+@pytest.fixture
+def odoo_server(make_db):
+    """Factory: ``odoo_server(db=None, **options)`` starts a multi-worker
+    server on a copy of the test database (or on ``db``) and stops it after
+    the test."""
+    with _servers(make_db) as start:
+        yield start
 
 
 @pytest.fixture(scope="module")
 def module_odoo_server(module_make_db):
     """As ``odoo_server``, but the servers are stopped after the last test of
     the module."""
-    servers = []
-
-    def start(db=None, **options):
-        server = OdooServer(db or module_make_db("rpc"), **options)
-        servers.append(server)
-        return server.start()
-
-    yield start
-    for server in servers:
-        server.stop()
+    with _servers(module_make_db) as start:
+        yield start
