@@ -11,6 +11,10 @@ from odoo.tools import is_html_empty
 class CrmLeadLost(models.TransientModel):
     _inherit = "crm.lead.lost"
 
+    # leads lost already stay in the selection (an x2many hides archived
+    # records): they get the new reason, their open loss is updated
+    lead_ids = fields.Many2many(context={"active_test": False})
+
     lost_competitor_id = fields.Many2one("crm.lost.competitor", string="Competitor")
     lost_revisit_date = fields.Date(
         "Revisit On",
