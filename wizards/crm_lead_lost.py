@@ -76,6 +76,9 @@ class CrmLeadLost(models.TransientModel):
     def action_lost_reason_apply(self):
         """Validate the whole batch before anything is written."""
         self.ensure_one()
+        # leads the user may not change would silently drop out of lead_ids
+        # (record rules filter x2many reads): refuse the whole batch instead
+        self.sudo().lead_ids.with_env(self.env).check_access("write")
         errors = self._get_lost_errors()
         if errors:
             raise UserError("\n".join(errors))
