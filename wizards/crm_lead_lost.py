@@ -5,7 +5,6 @@ from datetime import timedelta
 
 from odoo import _, api, fields, models
 from odoo.exceptions import UserError
-from odoo.tools import is_html_empty
 
 
 class CrmLeadLost(models.TransientModel):
@@ -82,10 +81,11 @@ class CrmLeadLost(models.TransientModel):
         errors = self._get_lost_errors()
         if errors:
             raise UserError("\n".join(errors))
+        if self.env["crm.lead"]._crm_lost_is_note_empty(self.lost_feedback):
+            # neither kept on the leads nor logged as a "Lost Comment"
+            self.lost_feedback = False
         values = {
-            "lost_feedback": False
-            if is_html_empty(self.lost_feedback)
-            else self.lost_feedback,
+            "lost_feedback": self.lost_feedback,
             "lost_competitor_id": self.lost_competitor_id.id,
             "lost_revisit_date": self.lost_revisit_date,
         }
