@@ -8,3 +8,4 @@ from . import test_reports
 from . import test_reports_ui
 from . import test_reengage
 from . import test_reengage_ui
+from . import test_lost_properties
