@@ -326,10 +326,12 @@ class CrmLead(models.Model):
         if reason.note_required:
             if feedback is None:
                 missing = self.filtered(
-                    lambda lead: tools.is_html_empty(lead.lost_feedback)
+                    lambda lead: self._crm_lost_is_note_empty(lead.lost_feedback)
                 )
             else:
-                missing = self if tools.is_html_empty(feedback) else self.browse()
+                missing = (
+                    self if self._crm_lost_is_note_empty(feedback) else self.browse()
+                )
             if missing:
                 errors.append(
                     _(
@@ -391,6 +393,13 @@ class CrmLead(models.Model):
                     )
         if errors:
             raise ValidationError("\n".join(errors))
+
+    @api.model
+    def _crm_lost_is_note_empty(self, note):
+        """Whether a closing note leaves nothing to read: an empty editor, but
+        also non-breaking spaces or markup that shows no text once sanitized
+        (an empty image or svg...)."""
+        return tools.is_html_empty(note) or not tools.html2plaintext(note).strip()
 
     def _crm_lost_get_assignee(self):
         """Who follows this lead up: its salesperson, or the team leader when

@@ -10,3 +10,4 @@ from . import test_reports_ui
 from . import test_reengage
 from . import test_reengage_ui
 from . import test_concurrency
+from . import test_lost_properties

@@ -368,8 +368,9 @@ class TestLostConcurrency(TransactionCase):
     def test_lose_lose_loser_waits(self):
         """Both mark the opportunity lost; the loser (the wizard) waits for the
         winner's lock, then gets a serialization failure. Retried, its wizard
-        has no open opportunity left to lose (the wizard leaves lost leads
-        out) and says so; the winner's loss is kept as it was."""
+        finds the opportunity lost already and gives it its own reason (the
+        last write wins, as for any field): still one loss, recorded by the
+        winner."""
         lead_id = self._create_opportunity()
         __, loser = self._race(
             self._lose_with_api(lead_id, self.reason_1),
@@ -377,21 +378,18 @@ class TestLostConcurrency(TransactionCase):
             loser_waits=True,
         )
         self.assertRetryable(loser)
-        # the retry re-opens the dialog, which leaves the lost opportunity
-        # out: "Select at least one lead..." (a dialog saved before the race
-        # says "... are already lost", see test_lost_wizard)
-        self.assertIsInstance(loser.error, UserError)
+        self.assertIsNone(loser.error)
         lead, losses = self._database_state(lead_id)
         self.assertFalse(lead["active"])
-        self.assertEqual(lead["lost_reason_id"], self.reason_1)
+        self.assertEqual(lead["lost_reason_id"], self.reason_2)
         self.assertEqual(lead["lost_by_id"], self.uid_manager)
         self.assertEqual(
             [
                 (loss["state"], loss["lost_reason_id"], loss["lost_by_id"])
                 for loss in losses
             ],
-            [("lost", self.reason_1, self.uid_manager)],
-            "one loss, the winner's",
+            [("lost", self.reason_2, self.uid_manager)],
+            "one loss, the winner's, with the last reason given",
         )
 
     @mute_logger("odoo.sql_db", "odoo.service.model")
@@ -415,7 +413,7 @@ class TestLostConcurrency(TransactionCase):
     @mute_logger("odoo.sql_db", "odoo.service.model")
     def test_lose_again_while_restored(self):
         """A lost opportunity: the winner restores it, the loser marks it lost
-        with another reason (stock's API; the wizard leaves lost leads out).
+        with another reason (stock's API).
         Retried, the loss is a new one: the restore is kept on the first loss
         record."""
         lead_id = self._create_opportunity(lost_reason=self.reason_1)

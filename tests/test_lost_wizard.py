@@ -455,25 +455,24 @@ class TestLostWizard(CrmLostCommon):
 
     def test_selection_lost_meanwhile(self):
         """The dialog was opened on opportunities another user has lost since:
-        the error says so, and the first loss stays as it is."""
+        applying it gives them its reason and note, on the same loss records
+        (no second loss, the first "lost by" kept)."""
+        leads = self.opportunity | self.opportunity_2
         wizard = self._wizard(
-            self.opportunity | self.opportunity_2, lost_reason_id=self.reason_plain.id
+            leads, lost_reason_id=self.reason_plain.id, lost_feedback="<p>Late</p>"
         )
-        self._lose(
-            self.opportunity | self.opportunity_2,
-            self.reason_competitor,
-            competitor=self.competitor,
-        )
-        losses_before = self._losses(self.opportunity | self.opportunity_2)
+        self._lose(leads, self.reason_competitor, competitor=self.competitor)
+        losses_before = self._losses(leads)
         self.env.invalidate_all()  # the dialog's click is a new request
-        message = self._apply_error(wizard)
-        self.assertIn("are already lost", message)
-        self.assertIn(self.opportunity.name, message)
-        self.assertIn(self.opportunity_2.name, message)
-        self.assertEqual(
-            self._losses(self.opportunity | self.opportunity_2), losses_before
-        )
-        self.assertEqual(losses_before.lost_reason_id, self.reason_competitor)
+        wizard.action_lost_reason_apply()
+        self.assertEqual(self._losses(leads), losses_before)
+        self.assertEqual(len(losses_before), 2)
+        for loss in losses_before:
+            self.assertEqual(loss.state, "lost")
+            self.assertEqual(loss.lost_reason_id, self.reason_plain)
+            self.assertEqual(loss.closing_note_text, "Late")
+            self.assertEqual(loss.lost_by_id, self.env.user)
+        self.assertEqual(leads.lost_reason_id, self.reason_plain)
 
     @users("clm_sales_all")
     def test_batch_all_or_nothing_type(self):

@@ -5,11 +5,15 @@ from datetime import timedelta
 
 from odoo import _, api, fields, models
 from odoo.exceptions import UserError
-from odoo.tools import is_html_empty
 
 
 class CrmLeadLost(models.TransientModel):
     _inherit = "crm.lead.lost"
+
+    # leads lost already stay in the selection (an x2many hides archived
+    # records): they get the new reason, their open loss is updated (also
+    # when another user lost them since the dialog was opened)
+    lead_ids = fields.Many2many(context={"active_test": False})
 
     lost_competitor_id = fields.Many2one("crm.lost.competitor", string="Competitor")
     lost_revisit_date = fields.Date(
@@ -61,17 +65,6 @@ class CrmLeadLost(models.TransientModel):
     def _get_lost_errors(self):
         self.ensure_one()
         if not self.lead_ids:
-            # lead_ids leaves lost leads out: all of them were lost meanwhile
-            # (by another user, or by a retry after a concurrent update)
-            lost = self.with_context(active_test=False).lead_ids
-            if lost:
-                return [
-                    _(
-                        "%(leads)s are already lost. Reload the page to see them "
-                        "as they are now.",
-                        leads=lost._crm_lost_names(),
-                    )
-                ]
             return [_("Select at least one lead or opportunity to mark as lost.")]
         if not self.lost_reason_id:
             if self.reason_required:
@@ -92,13 +85,17 @@ class CrmLeadLost(models.TransientModel):
     def action_lost_reason_apply(self):
         """Validate the whole batch before anything is written."""
         self.ensure_one()
+        # leads the user may not change would silently drop out of lead_ids
+        # (record rules filter x2many reads): refuse the whole batch instead
+        self.sudo().lead_ids.with_env(self.env).check_access("write")
         errors = self._get_lost_errors()
         if errors:
             raise UserError("\n".join(errors))
+        if self.env["crm.lead"]._crm_lost_is_note_empty(self.lost_feedback):
+            # neither kept on the leads nor logged as a "Lost Comment"
+            self.lost_feedback = False
         values = {
-            "lost_feedback": False
-            if is_html_empty(self.lost_feedback)
-            else self.lost_feedback,
+            "lost_feedback": self.lost_feedback,
             "lost_competitor_id": self.lost_competitor_id.id,
             "lost_revisit_date": self.lost_revisit_date,
         }
