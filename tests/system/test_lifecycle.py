@@ -18,6 +18,7 @@ database, after a user edited what the addon installed.
 
 import contextlib
 import json
+import logging
 import os
 import re
 import subprocess
@@ -25,6 +26,8 @@ import time
 
 import psycopg2
 import pytest
+
+_logger = logging.getLogger(__name__)
 
 ADDON = "crm_lost_management"
 MARK = "CLM-LIFE "
@@ -886,7 +889,7 @@ def stock_crm_tests(db, odoo_env):
 def test_stock_crm_tests_pass_after_uninstall(uninstalled, odoo_env):
     code, output, seconds = stock_crm_tests(uninstalled["db"], odoo_env)
     summary = output.strip().splitlines()[-1] if output.strip() else ""
-    print(f"stock crm tests after uninstall: {summary} ({seconds:.0f} s)")
+    _logger.info("stock crm tests after uninstall: %s (%.0f s)", summary, seconds)
     assert code == 0, f"stock crm tests failed after uninstall:\n{output[-6000:]}"
     assert re.search(r"\b\d+ passed\b", summary), summary
     assert "failed" not in summary and "error" not in summary, summary
