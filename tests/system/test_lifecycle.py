@@ -567,8 +567,14 @@ def uninstalled(module_make_db):
         UNION
         SELECT r.name FROM ir_model_relation r
           JOIN ir_module_module mm ON mm.id = r.module AND mm.name = %s
+         WHERE NOT EXISTS (
+                -- a stock relation the addon redefines (crm.lead.lost's
+                -- lead_ids) stays with crm
+                SELECT 1 FROM ir_model_relation o
+                  JOIN ir_module_module om ON om.id = o.module
+                 WHERE o.name = r.name AND om.name != %s)
         """,
-        [ADDON, ADDON, ADDON],
+        [ADDON, ADDON, ADDON, ADDON],
     )
     before = {
         "leads": snapshot(db, {"leads": LEADS})["leads"],
