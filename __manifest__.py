@@ -4,7 +4,7 @@
     "name": "CRM Lost Management",
     "summary": "Lost reasons with policies, loss history, competitors and restore "
     "for leads and opportunities",
-    "version": "18.0.1.0.0",
+    "version": "18.0.1.1.0",
     "category": "Sales/CRM",
     "website": "https://github.com/crm-lost-management/crm_lost_management",
     "author": "crm_lost_management contributors",

@@ -5,21 +5,39 @@ from odoo.tools import SQL, split_every
 
 
 def post_init_hook(env):
-    """Give leads lost before the installation their current-loss fields and
-    an open loss record, so that history and reports start complete."""
+    """Give leads lost before the installation an open loss record, dated
+    when they were closed, so that history and reports start complete."""
     env.cr.execute(
         SQL(
             """
             UPDATE crm_lead
-               SET lost_date = COALESCE(date_closed, write_date, create_date),
-                   lost_by_id = write_uid
-             WHERE active IS NOT TRUE AND lost_date IS NULL
-            RETURNING id
+               SET probability = 0, automated_probability = 0
+             WHERE active IS NOT TRUE AND probability != 0
             """
         )
     )
-    lead_ids = [row[0] for row in env.cr.fetchall()]
-    env["crm.lead"].invalidate_model(["lost_date", "lost_by_id"])
+    env.cr.execute(
+        SQL(
+            """
+            SELECT id, COALESCE(date_closed, write_date, create_date), write_uid
+              FROM crm_lead
+             WHERE active IS NOT TRUE
+               AND NOT EXISTS (
+                   SELECT 1 FROM crm_lead_loss loss
+                    WHERE loss.lead_id = crm_lead.id AND loss.state = 'lost'
+               )
+             ORDER BY id
+            """
+        )
+    )
+    rows = env.cr.fetchall()
+    env["crm.lead"].invalidate_model(["probability", "automated_probability"])
     Lead = env["crm.lead"].with_context(active_test=False)
-    for ids in split_every(1000, lead_ids):
-        Lead.browse(ids)._crm_lost_open_losses()
+    for batch in split_every(1000, rows):
+        env["crm.lead.loss"]._open(
+            Lead.browse([lead_id for lead_id, _date, _uid in batch]),
+            imported={
+                lead_id: {"lost_date": date, "lost_by_id": uid}
+                for lead_id, date, uid in batch
+            },
+        )

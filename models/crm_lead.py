@@ -8,30 +8,39 @@ from odoo import _, api, fields, models, tools
 from odoo.exceptions import UserError, ValidationError
 from odoo.tools import SQL
 
-# lead field -> loss record field: the editable part of the current loss,
-# copied onto the open loss record whenever it changes on a lost lead.
-LOSS_SYNC_FIELDS = {
-    "lost_reason_id": "lost_reason_id",
-    "lost_feedback": "closing_note",
-    "lost_competitor_id": "competitor_id",
-    "lost_revisit_date": "revisit_date",
-}
-# cleared on the lead when it is restored
-CURRENT_LOSS_FIELDS = ["lost_date", "lost_by_id", *LOSS_SYNC_FIELDS]
+from .crm_lead_loss import LEAD_LOSS_FIELDS
+
+# set by Odoo from the open loss record; only a history import may give them
+SERVER_LOSS_FIELDS = ("lost_date", "lost_by_id")
 
 
 class CrmLead(models.Model):
     _inherit = "crm.lead"
 
-    # Current loss (empty unless lost)
-    # not tracked: the lost message of the chatter already tells who and when
+    # Current loss (empty unless lost). Lost On / Lost By read the open loss
+    # record; the editable part lives on the lead (its form edits it) and
+    # crm.lead.loss keeps the open loss equal to it.
     lost_date = fields.Datetime(
-        "Lost On", readonly=True, copy=False, index="btree_not_null"
+        "Lost On",
+        compute="_compute_lost_date",
+        store=True,
+        # importable (by sales managers importing history); read-only in views
+        readonly=False,
+        copy=False,
+        index="btree_not_null",
     )
     lost_by_id = fields.Many2one(
-        "res.users", string="Lost By", readonly=True, copy=False
+        "res.users",
+        string="Lost By",
+        compute="_compute_lost_date",
+        store=True,
+        readonly=False,
+        copy=False,
     )
-    lost_feedback = fields.Html("Closing Note", sanitize=True, copy=False)
+    lost_reason_id = fields.Many2one(check_company=True)
+    lost_feedback = fields.Html(
+        "Closing Note", sanitize=True, sanitize_style=True, copy=False
+    )
     lost_note = fields.Text(
         "Closing Note (Text)", compute="_compute_lost_note", store=True, copy=False
     )
@@ -41,6 +50,8 @@ class CrmLead(models.Model):
         copy=False,
         index="btree_not_null",
         tracking=True,
+        check_company=True,
+        ondelete="restrict",
     )
     lost_revisit_date = fields.Date(
         "Revisit On",
@@ -62,6 +73,17 @@ class CrmLead(models.Model):
     # History
     loss_ids = fields.One2many("crm.lead.loss", "lead_id", string="Loss History")
     loss_count = fields.Integer("Losses", compute="_compute_loss_count")
+
+    @api.depends("loss_ids.state", "loss_ids.lost_date", "loss_ids.lost_by_id")
+    def _compute_lost_date(self):
+        open_losses = {
+            loss.lead_id.id: loss
+            for loss in self.env["crm.lead.loss"]._open_losses(self)
+        }
+        for lead in self:
+            loss = open_losses.get(lead.id)
+            lead.lost_date = loss.lost_date if loss else False
+            lead.lost_by_id = loss.lost_by_id if loss else False
 
     @api.depends("lost_feedback")
     def _compute_lost_note(self):
@@ -92,10 +114,11 @@ class CrmLead(models.Model):
         for lead in self:
             lead.loss_count = counts.get(lead.id, 0)
 
-    @api.constrains("lost_reason_id")
+    @api.constrains("lost_reason_id", "type", "team_id", "company_id")
     def _check_lost_reason_policy(self):
-        """A lost reason given to a lost lead (API included) must be active,
-        apply to the lead and come with what it requires."""
+        """A lost reason given to a lost lead (API included) must be active
+        and apply to the lead; a lost lead changing type, team or company
+        must keep a reason that applies to it."""
         self._crm_lost_check_policy(check_reason=True)
 
     @api.constrains("lost_feedback", "lost_competitor_id")
@@ -107,11 +130,8 @@ class CrmLead(models.Model):
     def _crm_lost_check_policy(self, check_reason):
         lost = self.filtered(lambda lead: not lead.active and lead.lost_reason_id)
         errors = []
-        for reason in lost.lost_reason_id:
-            leads = lost.filtered(
-                lambda lead, reason=reason: lead.lost_reason_id == reason
-            )
-            errors += leads._get_lost_policy_errors(reason, check_reason=check_reason)
+        for reason, leads in lost.grouped("lost_reason_id").items():
+            errors += reason._get_usage_errors(leads, check_usable=check_reason)
         if errors:
             raise ValidationError("\n".join(errors))
 
@@ -122,69 +142,82 @@ class CrmLead(models.Model):
     @api.model_create_multi
     def create(self, vals_list):
         self._crm_lost_check_references(vals_list)
+        imported = [self._crm_lost_pop_server_values(vals) for vals in vals_list]
+        for vals in vals_list:
+            if vals.get("active") is False:
+                # lost: no chance left, as stock's archiving (toggle_active)
+                vals.update(probability=0, automated_probability=0)
         leads = super().create(vals_list)
-        # created lost (import of lost leads, copy of a lost lead): record it
         lost = leads.filtered(lambda lead: not lead.active)
         if lost:
-            undated = lost.filtered(lambda lead: not lead.lost_date)
-            if undated:
-                undated.write(
-                    {"lost_date": fields.Datetime.now(), "lost_by_id": self.env.uid}
-                )
-            lost._crm_lost_open_losses()
+            self.env["crm.lead.loss"]._open(
+                lost,
+                imported={
+                    lead.id: values
+                    for lead, values in zip(leads, imported)
+                    if values and not lead.active
+                },
+            )
         return leads
 
     def write(self, vals):
+        """The one place where leads are lost and restored: prepare the
+        values of the transition, write once, then let crm.lead.loss open,
+        close or update the loss records."""
         self._crm_lost_check_references([vals])
-        if "active" not in vals:
-            result = super().write(vals)
-            self._crm_lost_after_write(vals)
-            return result
-        restoring = bool(vals["active"])
-        changing = self.filtered(lambda lead: lead.active != restoring)
-        if not changing:
-            result = super().write(vals)
-            self._crm_lost_after_write(vals)
-            return result
-        changing._crm_lost_lock()
-        if restoring:
-            extra = dict.fromkeys(CURRENT_LOSS_FIELDS, False)
-        else:
-            # as stock's toggle_active: a lost lead has no chance left, and
-            # stock's "Lost" filter wants probability 0
-            extra = {
-                "lost_date": fields.Datetime.now(),
-                "lost_by_id": self.env.uid,
-                "probability": 0,
-                "automated_probability": 0,
-            }
-        result = True
-        others = self - changing
-        if others:
-            result = super(CrmLead, others).write(vals)
-            others._crm_lost_after_write(vals)
-        result = super(CrmLead, changing).write({**extra, **vals}) and result
-        if restoring:
-            changing._crm_lost_close_losses()
-            if (
-                not self.env.context.get("_crm_lost_toggle")
-                and "probability" not in vals
-            ):
-                changing._compute_probabilities()
-            changing._crm_lost_after_write(vals)
-        else:
-            changing._crm_lost_open_losses()
+        vals = dict(vals)
+        imported = self._crm_lost_pop_server_values(vals)
+        losing = restoring = self.browse()
+        if "active" in vals:
+            if vals["active"]:
+                restoring = self.filtered(lambda lead: not lead.active)
+            else:
+                losing = self.filtered("active")
+            (losing | restoring)._crm_lost_lock()
+        if losing:
+            # lost: no chance left, as stock's archiving (toggle_active)
+            vals.update(probability=0, automated_probability=0)
+        elif restoring:
+            # restored: no current loss (stock's toggle_active clears the
+            # reason too)
+            vals = {**dict.fromkeys(LEAD_LOSS_FIELDS, False), **vals}
+        elif vals.get("probability") or vals.get("stage_id"):
+            self._crm_lost_check_probability(vals)
+        if imported:
+            (self.filtered("active") - losing | restoring)._crm_lost_check_can_import()
+        result = super().write(vals)
+        Loss = self.env["crm.lead.loss"]
+        Loss._on_leads_written(self, vals, losing, restoring)
+        if imported:
+            Loss._set_import_values(self, dict.fromkeys(self.ids, imported))
         return result
 
+    def copy_data(self, default=None):
+        """A lost lead is duplicated lost, with its loss data (a new loss
+        record is opened for the copy): its reason may require them."""
+        vals_list = super().copy_data(default=default)
+        for lead, vals in zip(self, vals_list):
+            if not vals.get("active", lead.active):
+                for field_name in LEAD_LOSS_FIELDS:
+                    vals.setdefault(
+                        field_name,
+                        self._fields[field_name].convert_to_write(lead[field_name], lead),
+                    )
+        return vals_list
+
     def toggle_active(self):
-        # stock recomputes probabilities of restored leads itself
-        result = super(
-            CrmLead, self.with_context(_crm_lost_toggle=True)
-        ).toggle_active()
+        result = super().toggle_active()
         # action_archive, action_unarchive, action_set_lost and the Mark as
         # Lost wizard return this: None cannot be sent over XML-RPC, whose
         # clients would get a fault for a change that was committed
         return True if result is None else result
+
+    def _merge_dependences(self, opportunities):
+        """Merge: the loss history of the merged leads goes to the lead they
+        are merged into (stock deletes them afterwards)."""
+        result = super()._merge_dependences(opportunities)
+        self.env["crm.lead.loss"]._move(opportunities, self)
+        return result
 
     # ------------------------------------------------------------
     # ACTIONS
@@ -221,25 +254,26 @@ class CrmLead(models.Model):
 
     def action_revisit_now(self):
         """Bring a lost lead back now: restore it and plan the revisit
-        activity for today."""
-        losses = self._crm_lost_open_loss_records()
+        activity for today (a revisit planned already is moved to today)."""
+        losses = self.env["crm.lead.loss"]._open_losses(self)
         self._action_restore(restore_note=_("Revisited"))
         activity_type = self.env.ref(
             "crm_lost_management.mail_activity_type_revisit_lost"
         )
         today = fields.Date.context_today(self)
-        # a revisit the daily job planned already is moved to today, not doubled
         planned = losses.revisit_activity_id.exists()
         planned.write({"date_deadline": today})
-        for lead in self - planned.mapped(
-            lambda activity: self.browse(activity.res_id)
-        ):
-            lead.activity_schedule(
-                activity_type_id=activity_type.id,
-                date_deadline=today,
-                summary=_("Revisit lost deal"),
-                user_id=(lead._crm_lost_get_assignee() or self.env.user).id,
-            )
+        unplanned = self - self.browse(planned.mapped("res_id"))
+        self.env["mail.activity"].create(
+            [
+                lead._crm_lost_prepare_revisit_activity(
+                    activity_type,
+                    today,
+                    assignee=lead._crm_lost_get_assignee() or self.env.user,
+                )
+                for lead in unplanned
+            ]
+        )
         losses.write({"revisit_scheduled": True})
         return True
 
@@ -261,6 +295,25 @@ class CrmLead(models.Model):
     # BUSINESS
     # ------------------------------------------------------------
 
+    @api.model
+    def _crm_lost_domain(self):
+        """Lost, as stock crm's "Lost" filter: archived, no chance left."""
+        return [("active", "=", False), ("probability", "=", 0)]
+
+    @api.model
+    def _crm_won_domain(self):
+        """Won, as stock crm's "Won" filter: active, in a won stage."""
+        return [("active", "=", True), ("stage_id.is_won", "=", True)]
+
+    def _crm_lost_is_won(self):
+        """Python twin of ``_crm_won_domain`` for one lead."""
+        self.ensure_one()
+        return self.active and self.stage_id.is_won
+
+    def _crm_lost_last_loss(self):
+        self.ensure_one()
+        return self.loss_ids.sorted(lambda loss: (loss.lost_date, loss.id))[-1:]
+
     def _crm_lost_reason_required(self):
         """Whether the company of any of these leads (or the current company
         for leads without one) requires a lost reason."""
@@ -276,86 +329,62 @@ class CrmLead(models.Model):
         action["context"] = {"default_lead_ids": self.ids, "dialog_size": "medium"}
         return action
 
-    def _get_lost_policy_errors(
-        self, reason, feedback=None, competitor=None, check_reason=True
-    ):
-        """Check that ``reason`` may be used to lose the leads of ``self``.
-
-        :param reason: crm.lost.reason record
-        :param feedback: closing note given for all leads; None reads each
-            lead's own ``lost_feedback``
-        :param competitor: crm.lost.competitor given for all leads; None reads
-            each lead's own ``lost_competitor_id``
-        :param check_reason: also check that the reason is active and applies
-            to the leads (False: only what it requires, note and competitor)
-        :return: list of messages naming the offending records and the fix
-        """
-        # a reason of another company is out of the user's reach (record
-        # rule): explain why it cannot be used instead of an access error
-        reason = reason.sudo()
-        errors = []
-        if check_reason:
-            errors += self._get_lost_reason_errors(reason)
-        errors += self._get_lost_requirement_errors(reason, feedback, competitor)
-        return errors
-
-    def _get_lost_reason_errors(self, reason):
-        errors = []
-        if not reason.active:
-            errors.append(
+    @api.model
+    def _crm_lost_pop_server_values(self, vals):
+        """Take Lost On / Lost By out of ``vals``: Odoo sets them when a lead
+        is lost. Only a sales manager importing history (or server code as
+        superuser, such as data files) may give them; the values are then
+        returned, for the loss record."""
+        given = {
+            field_name: vals.pop(field_name)
+            for field_name in SERVER_LOSS_FIELDS
+            if field_name in vals
+        }
+        given = {key: value for key, value in given.items() if value}
+        if not given:
+            return {}
+        if not self.env.su and not (
+            self.env.context.get("import_file")
+            and self.env.user.has_group("sales_team.group_sale_manager")
+        ):
+            raise UserError(
                 _(
-                    "The lost reason %(reason)s is archived. Pick an active lost "
-                    "reason.",
-                    reason=reason.name,
+                    "Lost On and Lost By are set by Odoo when a lead or "
+                    "opportunity is marked lost. Only a sales manager importing "
+                    "history can give them: remove these columns or values."
                 )
             )
-        for leads, why in reason._get_inapplicable_leads(self):
-            errors.append(
+        return given
+
+    def _crm_lost_check_can_import(self):
+        """``self``: leads that will not be lost after a history import."""
+        not_lost = self
+        if not_lost:
+            raise UserError(
                 _(
-                    "The lost reason %(reason)s cannot be used for %(leads)s: "
-                    "%(why)s. Pick another lost reason.",
-                    reason=reason.name,
-                    leads=leads._crm_lost_names(),
-                    why=why,
+                    "%(leads)s are not lost: Lost On and Lost By can only be "
+                    "imported for lost leads and opportunities. Import them "
+                    "archived, or remove these values.",
+                    leads=not_lost._crm_lost_names(),
                 )
             )
-        return errors
 
-    def _get_lost_requirement_errors(self, reason, feedback=None, competitor=None):
-        errors = []
-        if reason.note_required:
-            if feedback is None:
-                missing = self.filtered(
-                    lambda lead: self._crm_lost_is_note_empty(lead.lost_feedback)
+    def _crm_lost_check_probability(self, vals):
+        """A lost lead has no chance left: neither a probability nor a won
+        stage (stock's write gives it 100%) until it is restored."""
+        if not vals.get("probability") and not (
+            self.env["crm.stage"].browse(vals["stage_id"]).is_won
+        ):
+            return
+        lost = self.filtered(lambda lead: not lead.active)
+        if lost:
+            raise UserError(
+                _(
+                    "%(leads)s are lost: a lost lead has no chance left. Restore "
+                    "them before changing their probability.",
+                    leads=lost._crm_lost_names(),
                 )
-            else:
-                missing = (
-                    self if self._crm_lost_is_note_empty(feedback) else self.browse()
-                )
-            if missing:
-                errors.append(
-                    _(
-                        "The lost reason %(reason)s requires a closing note for "
-                        "%(leads)s. Explain what went wrong in the closing note.",
-                        reason=reason.name,
-                        leads=missing._crm_lost_names(),
-                    )
-                )
-        if reason.competitor_required:
-            if competitor is None:
-                missing = self.filtered(lambda lead: not lead.lost_competitor_id)
-            else:
-                missing = self if not competitor else self.browse()
-            if missing:
-                errors.append(
-                    _(
-                        "The lost reason %(reason)s requires the competitor who "
-                        "won %(leads)s. Select the competitor.",
-                        reason=reason.name,
-                        leads=missing._crm_lost_names(),
-                    )
-                )
-        return errors
+            )
 
     @api.model
     def _crm_lost_check_references(self, vals_list):
@@ -394,13 +423,6 @@ class CrmLead(models.Model):
         if errors:
             raise ValidationError("\n".join(errors))
 
-    @api.model
-    def _crm_lost_is_note_empty(self, note):
-        """Whether a closing note leaves nothing to read: an empty editor, but
-        also non-breaking spaces or markup that shows no text once sanitized
-        (an empty image or svg...)."""
-        return tools.is_html_empty(note) or not tools.html2plaintext(note).strip()
-
     def _crm_lost_get_assignee(self):
         """Who follows this lead up: its salesperson, or the team leader when
         the salesperson is missing or inactive."""
@@ -409,6 +431,22 @@ class CrmLead(models.Model):
             if user and user.active and not user.share:
                 return user
         return self.env["res.users"]
+
+    def _crm_lost_prepare_revisit_activity(
+        self, activity_type, date_deadline, note=False, assignee=None
+    ):
+        """Values of a "Revisit lost deal" activity on this lead."""
+        self.ensure_one()
+        return {
+            "res_model_id": self.env["ir.model"]._get_id(self._name),
+            "res_id": self.id,
+            "activity_type_id": activity_type.id,
+            "summary": _("Revisit lost deal"),
+            "note": note or activity_type.default_note,
+            "automated": True,
+            "date_deadline": date_deadline,
+            "user_id": (assignee or self._crm_lost_get_assignee()).id,
+        }
 
     def _crm_lost_names(self, limit=5):
         names = ", ".join(f'"{name}"' for name in self[:limit].mapped("display_name"))
@@ -431,7 +469,7 @@ class CrmLead(models.Model):
                     leads=not_lost._crm_lost_names(),
                 )
             )
-        losses = self._crm_lost_open_loss_records()
+        losses = self.env["crm.lead.loss"]._open_losses(self)
         self.action_unarchive()
         if restore_note:
             losses.write({"restore_note": restore_note})
@@ -469,26 +507,19 @@ class CrmLead(models.Model):
                 )
             )
 
-    def _crm_lost_open_loss_records(self):
-        return (
-            self.env["crm.lead.loss"]
-            .sudo()
-            .search([("lead_id", "in", self.ids), ("state", "=", "lost")])
-        )
-
-    def _crm_lost_prepare_loss_values(self):
+    def _crm_lost_prepare_loss_values(self, values):
+        """Values of the loss record opened for this lead, just lost; the
+        ``values`` given (date and author) complete them."""
         self.ensure_one()
         currency = self.company_id.currency_id or self.env.company.currency_id
+        lost_date = values["lost_date"]
         days_open = 0
-        if self.create_date and self.lost_date:
-            days_open = max((self.lost_date - self.create_date).days, 0)
+        if self.create_date and lost_date:
+            days_open = max((fields.Datetime.to_datetime(lost_date) - self.create_date).days, 0)
         return {
             "lead_id": self.id,
-            "lost_date": self.lost_date,
-            "lost_by_id": self.lost_by_id.id,
             "user_id": self.user_id.id,
             "team_id": self.team_id.id,
-            "company_id": self.company_id.id,
             "partner_id": self.partner_id.id,
             "stage_id": self.stage_id.id,
             "lead_type": self.type,
@@ -500,73 +531,5 @@ class CrmLead(models.Model):
             "days_open": days_open,
             "revisit_date": self.lost_revisit_date,
             "is_automatic": bool(self.env.context.get("crm_lost_automatic")),
+            **values,
         }
-
-    def _crm_lost_open_losses(self):
-        """Create the loss records of leads that were just lost."""
-        Loss = self.env["crm.lead.loss"].sudo()
-        # pending restores must reach the database before the exclusion
-        # constraint checks the new open losses
-        Loss.flush_model(["state"])
-        Loss.create([lead._crm_lost_prepare_loss_values() for lead in self])
-
-    def _crm_lost_close_losses(self):
-        """Mark the open loss records of leads that were just restored."""
-        self._crm_lost_open_loss_records().write(
-            {
-                "state": "recovered",
-                "restored_date": fields.Datetime.now(),
-                "restored_by_id": self.env.uid,
-            }
-        )
-
-    def _crm_lost_after_write(self, vals):
-        """Keep loss records in line with a write that did not lose or
-        restore: copy edited loss fields onto open losses, and turn the last
-        loss of a restored lead that is now won into "won back"."""
-        if LOSS_SYNC_FIELDS.keys() & vals.keys():
-            lost = self.filtered(lambda lead: not lead.active)
-            if lost:
-                self._crm_lost_sync_open_losses(lost)
-        if vals.get("stage_id"):
-            self._crm_lost_mark_won_back()
-
-    def _crm_lost_sync_open_losses(self, lost):
-        by_values = defaultdict(lambda: self.env["crm.lead.loss"].sudo())
-        for loss in lost._crm_lost_open_loss_records():
-            lead = loss.lead_id
-            values = tuple(
-                (loss_field, lead[lead_field])
-                for lead_field, loss_field in LOSS_SYNC_FIELDS.items()
-            )
-            by_values[values] |= loss
-        for values, losses in by_values.items():
-            losses.write(
-                {
-                    field: value.id if isinstance(value, models.BaseModel) else value
-                    for field, value in values
-                }
-            )
-
-    def _crm_lost_mark_won_back(self):
-        """Leads restored after a loss and now in a won stage: their last loss
-        becomes "won back" (stock's won: active, in a won stage)."""
-        losses = (
-            self.env["crm.lead.loss"]
-            .sudo()
-            .search(
-                [("lead_id", "in", self.ids)],
-                order="lead_id, lost_date desc, id desc",
-            )
-        )
-        last_losses = self.env["crm.lead.loss"].sudo()
-        seen = set()
-        for loss in losses:
-            if loss.lead_id.id not in seen:
-                seen.add(loss.lead_id.id)
-                last_losses |= loss
-        last_losses.filtered(
-            lambda loss: loss.state == "recovered"
-            and loss.lead_id.active
-            and loss.lead_id.stage_id.is_won
-        ).write({"state": "won_back"})

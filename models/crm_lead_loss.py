@@ -2,6 +2,7 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
 
 import logging
+from collections import defaultdict
 
 from markupsafe import Markup
 
@@ -19,12 +20,29 @@ LOSS_STATES = [
 ]
 
 
+# lead field -> loss field: what a salesperson may still edit on a lost lead,
+# copied onto its open loss (the lead's form shows and edits the lead's copy)
+LEAD_LOSS_FIELDS = {
+    "lost_reason_id": "lost_reason_id",
+    "lost_feedback": "closing_note",
+    "lost_competitor_id": "competitor_id",
+    "lost_revisit_date": "revisit_date",
+}
+
+
 class CrmLeadLoss(models.Model):
     """One record each time a lead or opportunity is lost.
 
-    Loss records are written by the lead itself (see ``crm.lead.write``):
-    they are the history that survives restores, and the base of the lost
-    analysis. Users never create them directly."""
+    This model owns its records: opening one when a lead is lost, keeping the
+    open one equal to the lead, closing it when the lead is restored, moving
+    it when leads are merged are all methods of this model, called from one
+    place, ``crm.lead.write``/``create``. The records are the history that
+    survives restores and the base of the lost analysis. Users never create,
+    edit or delete them (read-only access rights); they go with their lead.
+
+    States, computed from the lead (won: ``crm.lead._crm_lost_is_won``): an
+    open loss is "lost"; the last loss of a lead that is won now is "won
+    back"; any other closed loss is "recovered"."""
 
     _name = "crm.lead.loss"
     _description = "Lead Loss"
@@ -45,7 +63,14 @@ class CrmLeadLoss(models.Model):
     lost_by_id = fields.Many2one("res.users", string="Lost By")
     user_id = fields.Many2one("res.users", string="Salesperson", index=True)
     team_id = fields.Many2one("crm.team", string="Sales Team", index=True)
-    company_id = fields.Many2one("res.company", string="Company", index=True)
+    # follows the lead: its users, and only them, read its history
+    company_id = fields.Many2one(
+        "res.company",
+        string="Company",
+        related="lead_id.company_id",
+        store=True,
+        index=True,
+    )
     partner_id = fields.Many2one("res.partner", string="Customer")
     stage_id = fields.Many2one("crm.stage", string="Stage at Loss")
     lead_type = fields.Selection(
@@ -64,12 +89,15 @@ class CrmLeadLoss(models.Model):
         store=True,
         index=True,
     )
-    closing_note = fields.Html(sanitize=True)
+    closing_note = fields.Html(sanitize=True, sanitize_style=True)
     closing_note_text = fields.Text(
         "Closing Note (Text)", compute="_compute_closing_note_text", store=True
     )
     competitor_id = fields.Many2one(
-        "crm.lost.competitor", string="Competitor", index="btree_not_null"
+        "crm.lost.competitor",
+        string="Competitor",
+        index="btree_not_null",
+        ondelete="restrict",
     )
     expected_revenue = fields.Monetary(currency_field="currency_id")
     currency_id = fields.Many2one("res.currency", string="Currency")
@@ -78,7 +106,14 @@ class CrmLeadLoss(models.Model):
         help="Days between the creation of the lead and this loss.",
     )
     revisit_date = fields.Date(index="btree_not_null")
-    state = fields.Selection(LOSS_STATES, default="lost", required=True, index=True)
+    state = fields.Selection(
+        LOSS_STATES,
+        compute="_compute_state",
+        store=True,
+        precompute=True,
+        required=True,
+        index=True,
+    )
     restored_date = fields.Datetime("Restored On")
     restored_by_id = fields.Many2one("res.users", string="Restored By")
     restore_note = fields.Text()
@@ -113,6 +148,23 @@ class CrmLeadLoss(models.Model):
         )
         return res
 
+    @api.depends(
+        "restored_date",
+        "lead_id.active",
+        "lead_id.stage_id.is_won",
+        "lead_id.loss_ids.lost_date",
+    )
+    def _compute_state(self):
+        for loss in self:
+            if not loss.restored_date:
+                loss.state = "lost"
+            elif loss == loss.lead_id._crm_lost_last_loss() and (
+                loss.lead_id._crm_lost_is_won()
+            ):
+                loss.state = "won_back"
+            else:
+                loss.state = "recovered"
+
     @api.depends("closing_note")
     def _compute_closing_note_text(self):
         for loss in self:
@@ -121,6 +173,106 @@ class CrmLeadLoss(models.Model):
                 if not tools.is_html_empty(loss.closing_note)
                 else False
             )
+
+    # ------------------------------------------------------------
+    # OWNER: the life of loss records, called by crm.lead
+    # ------------------------------------------------------------
+
+    @api.model
+    def _on_leads_written(self, leads, vals, losing, restoring):
+        """The one transition point: ``crm.lead.write`` calls this after
+        writing ``vals`` on ``leads``, of which ``losing`` were just lost and
+        ``restoring`` just restored."""
+        if restoring:
+            self._close(restoring)
+        if losing:
+            self._open(losing)
+        if LEAD_LOSS_FIELDS.keys() & vals.keys():
+            self._sync(leads - losing - restoring)
+
+    @api.model
+    def _open(self, leads, imported=None):
+        """Open the loss record of each lead just lost, from the lead's
+        current data. ``imported`` maps a lead id to the ``lost_date`` and
+        ``lost_by_id`` of a history import; others are lost now, by the
+        current user."""
+        imported = imported or {}
+        now = fields.Datetime.now()
+        vals_list = []
+        for lead in leads:
+            vals = {
+                "lost_date": now,
+                "lost_by_id": self.env.uid,
+                **imported.get(lead.id, {}),
+            }
+            vals_list.append(lead._crm_lost_prepare_loss_values(vals))
+        Loss = self.sudo()
+        # pending closes must reach the database before the exclusion
+        # constraint checks the new open losses
+        Loss.flush_model(["restored_date", "state"])
+        return Loss.create(vals_list)
+
+    @api.model
+    def _close(self, leads, note=False):
+        """Close the open loss of each lead just restored (or merged)."""
+        values = {
+            "restored_date": fields.Datetime.now(),
+            "restored_by_id": self.env.uid,
+        }
+        if note:
+            values["restore_note"] = note
+        losses = self._open_losses(leads)
+        losses.write(values)
+        return losses
+
+    @api.model
+    def _sync(self, leads):
+        """Copy the editable loss data of lost ``leads`` onto their open loss
+        (one write per distinct set of values)."""
+        by_values = defaultdict(lambda: self.sudo().browse())
+        for loss in self._open_losses(leads):
+            lead = loss.lead_id
+            values = tuple(
+                (loss_field, lead[lead_field])
+                for lead_field, loss_field in LEAD_LOSS_FIELDS.items()
+            )
+            by_values[values] |= loss
+        for values, losses in by_values.items():
+            losses.write(
+                {
+                    field: value.id if isinstance(value, models.BaseModel) else value
+                    for field, value in values
+                }
+            )
+
+    @api.model
+    def _set_import_values(self, leads, imported):
+        """History import by a sales manager: date and author of the open
+        loss of lost ``leads`` (``imported`` maps a lead id to values)."""
+        for loss in self._open_losses(leads):
+            loss.write(imported[loss.lead_id.id])
+
+    @api.model
+    def _move(self, leads, target):
+        """Merge: the loss records of ``leads`` go to ``target``, the lead they
+        are merged into. Their open losses are closed first: ``target`` keeps
+        its own state (and its own open loss if it is lost)."""
+        self._close(
+            leads, note=_("Merged into %(lead)s", lead=target.display_name)
+        )
+        losses = self.sudo().search([("lead_id", "in", leads.ids)])
+        losses.write({"lead_id": target.id})
+        return losses
+
+    @api.model
+    def _open_losses(self, leads):
+        return self.sudo().search(
+            [("lead_id", "in", leads.ids), ("state", "=", "lost")]
+        )
+
+    # ------------------------------------------------------------
+    # REVISITS
+    # ------------------------------------------------------------
 
     @api.model
     def _revisit_due_domain(self):
@@ -154,43 +306,50 @@ class CrmLeadLoss(models.Model):
         _logger.info("Lost deals to revisit: %s scheduled", done)
         self.env["ir.cron"]._notify_progress(done=done, remaining=0)
 
-    def _schedule_revisit(self, date_deadline=None):
-        """Create the revisit activity of these open losses on their (lost)
-        lead, for the salesperson or else the team leader, and log a note."""
+    def _schedule_revisit(self):
+        """Plan the revisit activity of these open losses on their (lost)
+        lead, for the salesperson or else the team leader, in one create,
+        and log a note on each lead."""
         activity_type = self.env.ref(
             "crm_lost_management.mail_activity_type_revisit_lost"
         )
-        for loss in self:
-            lead = loss.lead_id
-            assignee = lead._crm_lost_get_assignee()
-            values = {"revisit_scheduled": True}
-            if assignee:
-                activity = lead.activity_schedule(
-                    activity_type_id=activity_type.id,
-                    date_deadline=date_deadline or loss.revisit_date,
-                    summary=_("Revisit lost deal"),
+        assigned = self.filtered(lambda loss: loss.lead_id._crm_lost_get_assignee())
+        activities = self.env["mail.activity"].create(
+            [
+                loss.lead_id._crm_lost_prepare_revisit_activity(
+                    activity_type,
+                    loss.revisit_date,
                     note=_(
                         "Lost on %(date)s (%(reason)s). Time to check whether "
                         "it can come back.",
                         date=fields.Date.to_date(loss.lost_date),
                         reason=loss.lost_reason_id.name or _("no reason"),
                     ),
-                    user_id=assignee.id,
                 )
-                values["revisit_activity_id"] = activity.id
-                body = _(
+                for loss in assigned
+            ]
+        )
+        for loss, activity in zip(assigned, activities):
+            loss.write({"revisit_scheduled": True, "revisit_activity_id": activity.id})
+            loss.lead_id.message_post(
+                body=Markup("<p>%s</p>")
+                % _(
                     "Revisit of this lost deal scheduled for %(user)s.",
-                    user=assignee.name,
-                )
-            else:
-                body = _(
+                    user=activity.user_id.name,
+                ),
+                subtype_xmlid="mail.mt_note",
+            )
+        unassigned = self - assigned
+        unassigned.write({"revisit_scheduled": True})
+        for loss in unassigned:
+            loss.lead_id.message_post(
+                body=Markup("<p>%s</p>")
+                % _(
                     "This lost deal is due for a revisit, but it has no active "
                     "salesperson or team leader to assign it to."
-                )
-            lead.message_post(
-                body=Markup("<p>%s</p>") % body, subtype_xmlid="mail.mt_note"
+                ),
+                subtype_xmlid="mail.mt_note",
             )
-            loss.write(values)
 
     def action_open_lead(self):
         self.ensure_one()

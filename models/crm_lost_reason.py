@@ -1,8 +1,9 @@
 # Copyright 2026 crm_lost_management contributors
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
 
-from odoo import _, api, fields, models
+from odoo import _, api, fields, models, tools
 from odoo.exceptions import UserError, ValidationError
+from odoo.osv import expression
 
 
 class CrmLostReason(models.Model):
@@ -136,6 +137,98 @@ class CrmLostReason(models.Model):
     # ------------------------------------------------------------
     # BUSINESS
     # ------------------------------------------------------------
+
+    @api.model
+    def _is_note_empty(self, note):
+        """Whether a closing note leaves nothing to read: an empty editor, but
+        also non-breaking spaces or markup that shows no text once sanitized
+        (an empty image or svg...)."""
+        return tools.is_html_empty(note) or not tools.html2plaintext(note).strip()
+
+    @api.model
+    def _get_usable_domain(self, leads):
+        """Domain of the active reasons that apply to every lead of ``leads``
+        (type, team, company): the choices of the Mark as Lost dialog and of
+        a team's stale lost reason. Twin of ``_get_inapplicable_leads``."""
+        domain = [("active", "=", True)]
+        types = set(leads.mapped("type"))
+        domain.append(("applies_to", "in", ["both", *types] if len(types) == 1 else ["both"]))
+        for team in {lead.team_id for lead in leads}:
+            domain = expression.AND(
+                [domain, [("team_ids", "=", False)] if not team else
+                 ["|", ("team_ids", "=", False), ("team_ids", "in", team.ids)]]
+            )
+        for company in {lead.company_id for lead in leads}:
+            domain.append(("company_id", "in", [False, *company.ids]))
+        return domain
+
+    def _get_usage_errors(self, leads, note=None, competitor=None, check_usable=True):
+        """Why this (single) reason may not be used to lose ``leads``.
+
+        :param note: closing note given for all leads; None reads each lead's
+            own ``lost_feedback``
+        :param competitor: crm.lost.competitor given for all leads; None reads
+            each lead's own ``lost_competitor_id``
+        :param check_usable: also check that the reason is active and applies
+            to the leads (False: only what it requires, note and competitor,
+            for leads lost with it already)
+        :return: list of messages naming the offending records and the fix
+        """
+        self.ensure_one()
+        # a reason of another company is out of the user's reach (record
+        # rule): explain why it cannot be used instead of an access error
+        reason = self.sudo()
+        errors = []
+        if check_usable:
+            if not reason.active:
+                errors.append(
+                    _(
+                        "The lost reason %(reason)s is archived. Pick an active "
+                        "lost reason.",
+                        reason=reason.name,
+                    )
+                )
+            for wrong, why in reason._get_inapplicable_leads(leads):
+                errors.append(
+                    _(
+                        "The lost reason %(reason)s cannot be used for %(leads)s: "
+                        "%(why)s. Pick another lost reason.",
+                        reason=reason.name,
+                        leads=wrong._crm_lost_names(),
+                        why=why,
+                    )
+                )
+        if reason.note_required:
+            if note is None:
+                missing = leads.filtered(
+                    lambda lead: self._is_note_empty(lead.lost_feedback)
+                )
+            else:
+                missing = leads if self._is_note_empty(note) else leads.browse()
+            if missing:
+                errors.append(
+                    _(
+                        "The lost reason %(reason)s requires a closing note for "
+                        "%(leads)s. Explain what went wrong in the closing note.",
+                        reason=reason.name,
+                        leads=missing._crm_lost_names(),
+                    )
+                )
+        if reason.competitor_required:
+            if competitor is None:
+                missing = leads.filtered(lambda lead: not lead.lost_competitor_id)
+            else:
+                missing = leads if not competitor else leads.browse()
+            if missing:
+                errors.append(
+                    _(
+                        "The lost reason %(reason)s requires the competitor who "
+                        "won %(leads)s. Select the competitor.",
+                        reason=reason.name,
+                        leads=missing._crm_lost_names(),
+                    )
+                )
+        return errors
 
     def _get_inapplicable_leads(self, leads):
         """Return the leads among ``leads`` this (single) reason may not be

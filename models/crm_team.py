@@ -33,12 +33,37 @@ class CrmTeam(models.Model):
         string="Stale Lost Reason",
         help="Lost reason given to opportunities lost for being idle.",
     )
+    stale_lost_reason_ids = fields.Many2many(
+        "crm.lost.reason",
+        string="Usable Stale Lost Reasons",
+        compute="_compute_stale_lost_reason_ids",
+    )
     stale_warning_days = fields.Integer(
         "Warn Before (Days)",
         default=3,
         help="Schedule a warning activity for the salesperson this many days "
         "before an idle opportunity is marked lost. 0: no warning.",
     )
+
+    @api.depends("company_id")
+    def _compute_stale_lost_reason_ids(self):
+        """Reasons the stale job may use: those that apply to the team's
+        opportunities (crm.lost.reason's rules) and need no competitor."""
+        Reason = self.env["crm.lost.reason"].sudo()
+        for team in self:
+            opportunity = self.env["crm.lead"].new(
+                {
+                    "type": "opportunity",
+                    "team_id": team._origin.id,
+                    "company_id": team.company_id.id,
+                }
+            )
+            team.stale_lost_reason_ids = Reason.search(
+                [
+                    *Reason._get_usable_domain(opportunity),
+                    ("competitor_required", "=", False),
+                ]
+            )
 
     @api.constrains(
         "stale_lost_days", "stale_lost_reason_id", "stale_warning_days", "company_id"
@@ -64,17 +89,12 @@ class CrmTeam(models.Model):
                         days=team.stale_lost_days,
                     )
                 )
-            if (
-                reason.competitor_required
-                or reason.applies_to == "lead"
-                or (reason.team_ids and team not in reason.team_ids)
-                or (reason.company_id and reason.company_id != team.company_id)
-            ):
+            if reason not in team.stale_lost_reason_ids:
                 raise ValidationError(
                     _(
                         "Team %(team)s cannot use the lost reason %(reason)s for "
-                        "idle opportunities: it must apply to this team's "
-                        "opportunities and not ask for a competitor.",
+                        "idle opportunities: it must be active, apply to this "
+                        "team's opportunities and not ask for a competitor.",
                         team=team.name,
                         reason=reason.name,
                     )
@@ -202,26 +222,37 @@ class CrmTeam(models.Model):
         )
 
     def _stale_warn(self, leads):
+        """Plan the warning activity of idle ``leads``, in one create."""
         self.ensure_one()
         deadline = fields.Date.context_today(self) + timedelta(
             days=self.stale_warning_days
         )
-        for lead in leads:
-            assignee = lead._crm_lost_get_assignee()
-            if not assignee:
-                continue
-            lead.activity_schedule(
-                "crm_lost_management.mail_activity_type_stale_warning",
-                date_deadline=deadline,
-                summary=_("Idle opportunity: will be marked lost"),
-                note=_(
-                    "No activity for %(days)s days: this opportunity will be marked "
-                    "lost on %(date)s unless something happens on it.",
-                    days=self.stale_lost_days - self.stale_warning_days,
-                    date=deadline,
-                ),
-                user_id=assignee.id,
-            )
+        activity_type = self.env.ref(
+            "crm_lost_management.mail_activity_type_stale_warning"
+        )
+        model_id = self.env["ir.model"]._get_id("crm.lead")
+        note = _(
+            "No activity for %(days)s days: this opportunity will be marked "
+            "lost on %(date)s unless something happens on it.",
+            days=self.stale_lost_days - self.stale_warning_days,
+            date=deadline,
+        )
+        self.env["mail.activity"].create(
+            [
+                {
+                    "res_model_id": model_id,
+                    "res_id": lead.id,
+                    "activity_type_id": activity_type.id,
+                    "summary": _("Idle opportunity: will be marked lost"),
+                    "note": note,
+                    "automated": True,
+                    "date_deadline": deadline,
+                    "user_id": assignee.id,
+                }
+                for lead in leads
+                if (assignee := lead._crm_lost_get_assignee())
+            ]
+        )
 
     @api.model
     def _cron_lose_stale_opportunities(self, batch_size=200):

@@ -8,8 +8,9 @@ from odoo.tools import SQL
 class CrmWinLossReport(models.Model):
     """Outcome of every lead and opportunity: won, lost or still open.
 
-    Won: active and in a won stage (stock crm's "Won" filter). Lost: archived
-    (stock crm archives what it loses). Open: everything else.
+    Won: active and in a won stage, lost: archived with no chance left, as
+    stock crm's "Won" and "Lost" filters (``crm.lead._crm_won_domain`` and
+    ``_crm_lost_domain``). Open: everything else.
 
     ``win_rate`` is 100 for a won row, 0 for a lost one and NULL for an open
     one, so that its average, which PostgreSQL computes ignoring NULLs, is
@@ -62,7 +63,7 @@ class CrmWinLossReport(models.Model):
 
     def _select(self):
         won = SQL("(lead.active AND COALESCE(stage.is_won, FALSE))")
-        lost = SQL("(NOT lead.active)")
+        lost = SQL("(NOT lead.active AND lead.probability = 0)")
         return SQL(
             """
             SELECT

@@ -78,11 +78,11 @@ MATRIX = {
     ),
     "edit_losses": (
         "Edit loss records",
-        (NO, NO, ALL, ALL, NO, NO, NO),
+        (NO, NO, NO, NO, NO, NO, NO),
     ),
     "delete_losses": (
         "Delete loss records",
-        (NO, NO, ALL, ALL, NO, NO, NO),
+        (NO, NO, NO, NO, NO, NO, NO),
     ),
     "configure_reasons": (
         "Create or edit lost reasons",

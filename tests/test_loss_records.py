@@ -8,7 +8,7 @@ from unittest.mock import patch
 import psycopg2
 
 from odoo import fields
-from odoo.exceptions import AccessError
+from odoo.exceptions import AccessError, UserError
 from odoo.tests import Form, HttpCase, tagged
 from odoo.tests.common import freeze_time
 from odoo.tools import mute_logger
@@ -302,8 +302,13 @@ class TestLossRecords(LossRecordsCommon):
                 for field in CURRENT_LOSS_FIELDS:
                     self.assertFalse(lead[field], f"{field} cleared on restore")
                 self.assertFalse(lead.lost_reason_category_id)
-                self.assertGreater(lead.probability, 0, "probability recomputed")
-                self.assertEqual(lead.probability, lead.automated_probability)
+                if path == "write active":
+                    # as stock: a plain write leaves the probability alone;
+                    # stock's toggle_active recomputes it
+                    self.assertEqual(lead.probability, 0)
+                else:
+                    self.assertGreater(lead.probability, 0, "probability recomputed")
+                    self.assertEqual(lead.probability, lead.automated_probability)
 
     # ------------------------------------------------------------
     # History
@@ -447,13 +452,23 @@ class TestLossRecords(LossRecordsCommon):
         self.assertEqual(lead.probability, 100)
         self.assertFalse(self._losses(lead))
 
-    def test_lost_lead_moved_to_won_stage_stays_lost(self):
+    def test_lost_lead_moved_to_won_stage_is_refused(self):
+        """Stock's write gives a lead entering a won stage 100%: a lost lead
+        must be restored (or marked won) first."""
         lead = self._new_opportunity()
         self._lose(lead, self.reason_plain)
         loss = self._losses(lead)
-        lead.write({"stage_id": self.stage_won.id})
+        for vals in ({"stage_id": self.stage_won.id}, {"probability": 40}):
+            with self.subTest(vals=vals), self.assertRaisesRegex(
+                UserError, "Restore them before"
+            ):
+                lead.write(vals)
         self.assertFalse(lead.active)
+        self.assertEqual(lead.probability, 0)
         self.assertEqual(loss.state, "lost")
+        # marking it won restores it first
+        lead.action_set_won()
+        self.assertEqual(loss.state, "won_back")
 
     # ------------------------------------------------------------
     # Database guarantee
@@ -485,7 +500,9 @@ class TestLossRecords(LossRecordsCommon):
         self.env.invalidate_all()
         self.assertEqual(self._losses(lead), loss)
         # closed losses do not count: a second open loss after a restore is fine
-        other = Loss.create({"lead_id": lead.id, "state": "recovered"})
+        other = Loss.create(
+            {"lead_id": lead.id, "restored_date": fields.Datetime.now()}
+        )
         self.env.flush_all()
         self.assertEqual(self._losses(lead), loss | other)
 

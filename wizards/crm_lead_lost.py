@@ -15,6 +15,7 @@ class CrmLeadLost(models.TransientModel):
     # when another user lost them since the dialog was opened)
     lead_ids = fields.Many2many(context={"active_test": False})
 
+    lost_feedback = fields.Html(sanitize_style=True)
     lost_competitor_id = fields.Many2one("crm.lost.competitor", string="Competitor")
     lost_revisit_date = fields.Date(
         "Revisit On",
@@ -45,12 +46,10 @@ class CrmLeadLost(models.TransientModel):
 
     @api.depends("lead_ids")
     def _compute_available_reason_ids(self):
-        reasons = self.env["crm.lost.reason"].search([])
+        Reason = self.env["crm.lost.reason"]
         for wizard in self:
-            wizard.available_reason_ids = reasons.filtered(
-                lambda reason, wizard=wizard: not reason._get_inapplicable_leads(
-                    wizard.lead_ids
-                )
+            wizard.available_reason_ids = Reason.search(
+                Reason._get_usable_domain(wizard.lead_ids)
             )
 
     @api.model_create_multi
@@ -76,9 +75,9 @@ class CrmLeadLost(models.TransientModel):
                     )
                 ]
             return []
-        return self.lead_ids._get_lost_policy_errors(
-            self.lost_reason_id,
-            feedback=self.lost_feedback or "",
+        return self.lost_reason_id._get_usage_errors(
+            self.lead_ids,
+            note=self.lost_feedback or "",
             competitor=self.lost_competitor_id,
         )
 
@@ -91,7 +90,7 @@ class CrmLeadLost(models.TransientModel):
         errors = self._get_lost_errors()
         if errors:
             raise UserError("\n".join(errors))
-        if self.env["crm.lead"]._crm_lost_is_note_empty(self.lost_feedback):
+        if self.env["crm.lost.reason"]._is_note_empty(self.lost_feedback):
             # neither kept on the leads nor logged as a "Lost Comment"
             self.lost_feedback = False
         values = {
