@@ -2,7 +2,7 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
 
 from odoo import _, api, fields, models
-from odoo.exceptions import ValidationError
+from odoo.exceptions import UserError, ValidationError
 
 
 class CrmLostCompetitor(models.Model):
@@ -56,6 +56,35 @@ class CrmLostCompetitor(models.Model):
             competitor.loss_count = count
             competitor.lost_revenue = total
             competitor.currency_id = self.env.company.currency_id
+
+    @api.ondelete(at_uninstall=False)
+    def _unlink_except_used(self):
+        # leads are often archived (lost), and may belong to companies the
+        # user does not see: the check reads everything
+        used_by_leads = (
+            self.env["crm.lead"]
+            .sudo()
+            .with_context(active_test=False)
+            ._read_group(
+                [("lost_competitor_id", "in", self.ids)], ["lost_competitor_id"]
+            )
+        )
+        used_by_losses = (
+            self.env["crm.lead.loss"]
+            .sudo()
+            ._read_group([("competitor_id", "in", self.ids)], ["competitor_id"])
+        )
+        used = self.browse(
+            {competitor.id for (competitor,) in used_by_leads + used_by_losses}
+        )
+        if used:
+            raise UserError(
+                _(
+                    "You cannot delete the competitor(s) %(competitors)s: leads or "
+                    "loss records refer to them. Archive them instead.",
+                    competitors=", ".join(used.mapped("name")),
+                )
+            )
 
     def action_open_losses(self):
         action = self.env["ir.actions.act_window"]._for_xml_id(
