@@ -12,7 +12,7 @@ from .common import CrmLostCommon
 
 @tagged("post_install", "-at_install")
 class TestCompetitorCategory(CrmLostCommon):
-    """Competitors in use are kept."""
+    """Competitors and reason categories in use are kept."""
 
     @contextmanager
     def _assert_refused(self, message_parts=()):
@@ -107,3 +107,68 @@ class TestCompetitorCategory(CrmLostCommon):
         unused.action_archive()
         unused.unlink()
         self.assertFalse(unused.exists())
+
+    # ------------------------------------------------------------
+    # Categories in use cannot be deleted
+    # ------------------------------------------------------------
+
+    @users("clm_manager")
+    def test_category_unlink_used_by_reason(self):
+        """Used to fail on the foreign key of crm.lost.reason.category_id."""
+        category = self.category_price.with_env(self.env)
+        with self._assert_refused([category.name, "Archive them instead"]):
+            category.unlink()
+        self.assertTrue(category.exists())
+        self.assertEqual(self.reason_plain.with_env(self.env).category_id, category)
+
+    @users("clm_manager")
+    def test_category_unlink_used_by_archived_reason_of_another_company(self):
+        Category = self.env["crm.lost.reason.category"]
+        category = Category.create({"name": "CLM Regulation"})
+        reason = self.reason_company_2.sudo()
+        reason.write({"category_id": category.id, "active": False})
+        with self._assert_refused([category.name]):
+            category.unlink()
+        self.assertTrue(category.exists())
+        self.assertEqual(reason.category_id, category)
+
+    @users("clm_manager")
+    def test_category_unlink_used_by_loss_record_only(self):
+        """Loss records keep the category of their reason (a stored related);
+        one that differs (data from before the category existed on the reason,
+        written in SQL) still protects it."""
+        Category = self.env["crm.lost.reason.category"]
+        category = Category.create({"name": "CLM Former category"})
+        self._lose(self.opportunity, self.reason_note, feedback="<p>gone</p>")
+        loss = self._losses(self.opportunity)
+        self.env.flush_all()
+        self.env.cr.execute(
+            "UPDATE crm_lead_loss SET category_id = %s WHERE id = %s",
+            (category.id, loss.id),
+        )
+        self.env.invalidate_all()
+        self.assertFalse(category.reason_ids)
+        with self._assert_refused([category.name]):
+            category.unlink()
+        self.assertTrue(category.exists())
+        self.assertEqual(loss.category_id, category)
+
+    @users("clm_manager")
+    def test_category_unlink_names_only_used_ones(self):
+        Category = self.env["crm.lost.reason.category"]
+        unused = Category.create({"name": "CLM Typo category"})
+        used = self.category_price.with_env(self.env)
+        with self._assert_refused([used.name]) as catcher:
+            (used | unused).unlink()
+        self.assertNotIn(unused.name, catcher.exception.args[0])
+        self.assertEqual((used | unused).exists(), used | unused)
+        unused.unlink()
+        self.assertFalse(unused.exists())
+
+    @users("clm_manager")
+    def test_category_archive_instead(self):
+        """The way out the message gives: the reasons keep their category."""
+        category = self.category_price.with_env(self.env)
+        category.action_archive()
+        self.assertFalse(category.active)
+        self.assertEqual(self.reason_plain.with_env(self.env).category_id, category)

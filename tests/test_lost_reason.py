@@ -395,12 +395,6 @@ class TestLostReason(CrmLostCommon):
         other = self.env.ref("crm_lost_management.crm_lost_reason_category_other")
         self.assertGreaterEqual(other.reason_count, 2)
 
-    def test_category_in_use_cannot_be_deleted(self):
-        with self.assertRaises(IntegrityError), mute_logger("odoo.sql_db"):
-            self.category_price.unlink()
-            self.env.flush_all()
-        self.assertEqual(self.reason_plain.category_id, self.category_price)
-
     def test_competitor_statistics(self):
         other = self.env["crm.lost.competitor"].create({"name": "CLM Other Rival"})
         self._lose(self.opportunity, self.reason_competitor, competitor=self.competitor)
