@@ -2,7 +2,7 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
 
 from odoo import _, api, fields, models
-from odoo.exceptions import UserError, ValidationError
+from odoo.exceptions import UserError
 
 
 class CrmLostCompetitor(models.Model):
@@ -24,25 +24,15 @@ class CrmLostCompetitor(models.Model):
         "res.currency", compute="_compute_loss_statistics", string="Currency"
     )
 
-    @api.constrains("name", "company_id")
-    def _check_name_unique(self):
-        for competitor in self:
-            duplicate = self.with_context(active_test=False).search_count(
-                [
-                    ("id", "!=", competitor.id),
-                    ("name", "=ilike", competitor.name),
-                    ("company_id", "=", competitor.company_id.id),
-                ],
-                limit=1,
-            )
-            if duplicate:
-                raise ValidationError(
-                    _(
-                        "The competitor %(name)s already exists (maybe archived). "
-                        "Use it instead of creating it again.",
-                        name=competitor.name,
-                    )
-                )
+    _sql_constraints = [
+        (
+            "name_company_uniq",
+            "EXCLUDE USING btree (lower(name) WITH =, COALESCE(company_id, 0) WITH =)",
+            "This competitor already exists (same name, ignoring case, and same "
+            "company; it may be archived). Use the existing one instead of "
+            "creating it again.",
+        ),
+    ]
 
     def _compute_loss_statistics(self):
         data = self.env["crm.lead.loss"]._read_group(

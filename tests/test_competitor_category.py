@@ -4,15 +4,20 @@
 import unittest
 from contextlib import contextmanager
 
-from odoo.exceptions import UserError
+from psycopg2 import IntegrityError
+
+from odoo.exceptions import UserError, ValidationError
+from odoo.service.model import _as_validation_error
 from odoo.tests import tagged, users
+from odoo.tools import mute_logger
 
 from .common import CrmLostCommon
 
 
 @tagged("post_install", "-at_install")
 class TestCompetitorCategory(CrmLostCommon):
-    """Competitors and reason categories in use are kept."""
+    """Competitors and reason categories in use are kept, competitor names are
+    unique per company in the database."""
 
     @contextmanager
     def _assert_refused(self, message_parts=()):
@@ -172,3 +177,88 @@ class TestCompetitorCategory(CrmLostCommon):
         category.action_archive()
         self.assertFalse(category.active)
         self.assertEqual(self.reason_plain.with_env(self.env).category_id, category)
+
+    # ------------------------------------------------------------
+    # Competitor names: a database constraint
+    # ------------------------------------------------------------
+
+    def _assert_duplicate(self, values=None, competitor=None):
+        """Creating ``values`` (or writing them on ``competitor``) violates
+        the name constraint; nothing is written."""
+        Competitor = self.env["crm.lost.competitor"]
+        with (
+            self.assertRaises(IntegrityError) as catcher,
+            mute_logger("odoo.sql_db"),
+        ):
+            if competitor:
+                competitor.write(values)
+            else:
+                Competitor.create(values)
+            self.env.flush_all()
+        self.assertEqual(
+            catcher.exception.diag.constraint_name,
+            "crm_lost_competitor_name_company_uniq",
+        )
+        return catcher.exception
+
+    @users("clm_sales_own")
+    def test_competitor_name_unique(self):
+        """The quick "create" of the lost dialog must not multiply a
+        competitor: same name whatever the case, archived ones included."""
+        Competitor = self.env["crm.lost.competitor"].with_context(active_test=False)
+        name = self.competitor.name
+        for duplicate in (name, name.upper(), name.lower()):
+            self._assert_duplicate({"name": duplicate})
+        self.competitor.sudo().action_archive()
+        self._assert_duplicate({"name": name})
+        self.assertEqual(Competitor.search([("name", "=ilike", name)]), self.competitor)
+
+        # renaming into an existing name is refused as well
+        other = Competitor.create({"name": "CLM Other Rival"})
+        self._assert_duplicate({"name": name.upper()}, competitor=other)
+        self.assertEqual(other.name, "CLM Other Rival")
+        # only equal names clash (no pattern matching as with =ilike)
+        Competitor.create({"name": "CLM Rival_Inc"})
+        Competitor.create({"name": "CLM Rival Inc."})
+
+    def test_competitor_name_unique_per_company(self):
+        """Per company: two companies may have their own "CLM Local Rival".
+        A company's own competitor may also carry the name of a competitor
+        shared by all companies (no company), e.g. a local branch; the
+        constraint compares a missing company as one more company."""
+        Competitor = self.env["crm.lost.competitor"]
+        local = Competitor.create(
+            {"name": "CLM Local Rival", "company_id": self.company.id}
+        )
+        self._assert_duplicate(
+            {"name": "clm local rival", "company_id": self.company.id}
+        )
+        other = Competitor.create(
+            {"name": "CLM Local Rival", "company_id": self.company_2.id}
+        )
+        shared = Competitor.create({"name": "CLM Local Rival"})
+        self.assertEqual(
+            (local | other | shared).mapped("company_id"), self.company | self.company_2
+        )
+        self._assert_duplicate({"name": "CLM LOCAL RIVAL"})
+        # moving a competitor into a company that has its name already
+        self._assert_duplicate({"company_id": self.company.id}, competitor=other)
+        self.assertEqual(other.company_id, self.company_2)
+        self.env.flush_all()
+
+    def test_competitor_name_unique_message(self):
+        """What the user reads: RPC and the web client turn the violation into
+        the constraint's message (odoo.service.model), in the user's
+        language."""
+        exception = self._assert_duplicate({"name": self.competitor.name})
+        error = _as_validation_error(self.env, exception)
+        self.assertIsInstance(error, ValidationError)
+        self.assertIn("This competitor already exists", error.args[0])
+        self.assertIn("Use the existing one", error.args[0])
+
+        self.env["res.lang"]._activate_lang("zh_CN")
+        self.env["ir.module.module"]._load_module_terms(
+            ["crm_lost_management"], ["zh_CN"], overwrite=True
+        )
+        error = _as_validation_error(self.env(context={"lang": "zh_CN"}), exception)
+        self.assertIn("该竞争对手已存在", error.args[0])

@@ -419,40 +419,6 @@ class TestLostReason(CrmLostCommon):
             self._losses(self.opportunity | self.opportunity_2),
         )
 
-    def test_competitor_name_unique(self):
-        """The shortcut "create" in the wizard must not multiply a competitor
-        shared by all companies (the default: no company)."""
-        self.assertFalse(self.competitor.company_id)
-        Competitor = self.env["crm.lost.competitor"]
-        # assertRaises (not assertRaisesRegex) rolls back to a savepoint
-        for name in (self.competitor.name, self.competitor.name.upper()):
-            with self.assertRaises(ValidationError) as caught:
-                Competitor.create({"name": name})
-            self.assertIn("already exists", caught.exception.args[0])
-        self.competitor.active = False
-        with self.assertRaises(ValidationError) as caught:
-            Competitor.create({"name": self.competitor.name})
-        self.assertIn("maybe archived", caught.exception.args[0])
-        self.assertEqual(
-            Competitor.with_context(active_test=False).search_count(
-                [("name", "=ilike", self.competitor.name)]
-            ),
-            1,
-        )
-
-    def test_competitor_name_unique_in_company(self):
-        Competitor = self.env["crm.lost.competitor"]
-        Competitor.create({"name": "CLM Local Rival", "company_id": self.company.id})
-        with self.assertRaises(ValidationError) as caught:
-            Competitor.create(
-                {"name": "CLM Local Rival", "company_id": self.company.id}
-            )
-        self.assertIn("CLM Local Rival", caught.exception.args[0])
-        other = Competitor.create(
-            {"name": "CLM Local Rival", "company_id": self.company_2.id}
-        )
-        self.assertEqual(other.company_id, self.company_2)
-
     # ------------------------------------------------------------
     # Multi-company
     # ------------------------------------------------------------
