@@ -34,18 +34,28 @@ class CrmLostCompetitor(models.Model):
         ),
     ]
 
+    @api.depends_context("company")
     def _compute_loss_statistics(self):
         data = self.env["crm.lead.loss"]._read_group(
             [("competitor_id", "in", self.ids)],
-            ["competitor_id"],
+            ["competitor_id", "currency_id"],
             ["__count", "expected_revenue:sum"],
         )
-        stats = {competitor.id: (count, total) for competitor, count, total in data}
+        company = self.env.company
+        company_currency = company.currency_id
+        today = fields.Date.context_today(self)
+        stats = {}
+        for competitor, currency, count, revenue in data:
+            total, amount = stats.get(competitor.id, (0, 0.0))
+            stats[competitor.id] = (
+                total + count,
+                amount + currency._convert(revenue, company_currency, company, today),
+            )
         for competitor in self:
-            count, total = stats.get(competitor.id, (0, 0.0))
+            count, amount = stats.get(competitor.id, (0, 0.0))
             competitor.loss_count = count
-            competitor.lost_revenue = total
-            competitor.currency_id = self.env.company.currency_id
+            competitor.lost_revenue = amount
+            competitor.currency_id = company_currency
 
     @api.ondelete(at_uninstall=False)
     def _unlink_except_used(self):

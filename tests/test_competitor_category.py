@@ -3,9 +3,11 @@
 
 import unittest
 from contextlib import contextmanager
+from datetime import timedelta
 
 from psycopg2 import IntegrityError
 
+from odoo import fields
 from odoo.exceptions import UserError, ValidationError
 from odoo.service.model import _as_validation_error
 from odoo.tests import tagged, users
@@ -17,7 +19,7 @@ from .common import CrmLostCommon
 @tagged("post_install", "-at_install")
 class TestCompetitorCategory(CrmLostCommon):
     """Competitors and reason categories in use are kept, competitor names are
-    unique per company in the database."""
+    unique per company in the database, lost revenue is in one currency."""
 
     @contextmanager
     def _assert_refused(self, message_parts=()):
@@ -262,3 +264,113 @@ class TestCompetitorCategory(CrmLostCommon):
         )
         error = _as_validation_error(self.env(context={"lang": "zh_CN"}), exception)
         self.assertIn("该竞争对手已存在", error.args[0])
+
+    # ------------------------------------------------------------
+    # Lost revenue in the company currency
+    # ------------------------------------------------------------
+
+    def _setup_second_currency(self):
+        """company_2 works in a second currency. Rates of both companies, from
+        yesterday: 1 unit of the main currency = 0.8 unit of the other one."""
+        main_currency = self.company.currency_id
+        other_currency = self.env.ref("base.EUR")
+        if other_currency == main_currency:
+            other_currency = self.env.ref("base.USD")
+        other_currency.active = True
+        self.company_2.currency_id = other_currency
+        yesterday = fields.Date.today() - timedelta(days=1)
+        self.env["res.currency.rate"].create(
+            [
+                {
+                    "name": yesterday,
+                    "currency_id": currency.id,
+                    "company_id": company.id,
+                    "rate": rate,
+                }
+                for company, currency, rate in (
+                    (self.company, main_currency, 1.0),
+                    (self.company, other_currency, 0.8),
+                    (self.company_2, main_currency, 1.25),
+                    (self.company_2, other_currency, 1.0),
+                )
+            ]
+        )
+        return main_currency, other_currency
+
+    def test_lost_revenue_in_company_currency(self):
+        main_currency, other_currency = self._setup_second_currency()
+        lead_c2 = self._lead_c2()
+        self._lose(
+            self.opportunity | lead_c2,
+            self.reason_competitor,
+            competitor=self.competitor,
+        )
+        self._lose(self.opportunity_2, self.reason_plain, competitor=self.competitor)
+        loss_c2 = self._losses(lead_c2)
+        self.assertEqual(loss_c2.currency_id, other_currency)
+        self.assertEqual(loss_c2.expected_revenue, 1000.0)
+        self.assertEqual(self._losses(self.opportunity).currency_id, main_currency)
+
+        # main company: 1000 + 500 + 1000 / 0.8
+        competitor, reasons = (
+            self.competitor,
+            self.reason_competitor | self.reason_plain,
+        )
+        competitor.invalidate_recordset()
+        reasons.invalidate_recordset()
+        self.assertEqual(competitor.currency_id, main_currency)
+        self.assertEqual(competitor.loss_count, 3)
+        self.assertAlmostEqual(competitor.lost_revenue, 2750.0)
+        self.assertEqual(reasons.currency_id, main_currency)
+        self.assertEqual(reasons.mapped("loss_count"), [2, 1])
+        self.assertAlmostEqual(self.reason_competitor.lost_revenue, 2250.0)
+        self.assertAlmostEqual(self.reason_plain.lost_revenue, 500.0)
+        # the recovery figures still add up over both currencies
+        self._restore(lead_c2)
+        self.reason_competitor.invalidate_recordset()
+        self.assertEqual(self.reason_competitor.recovered_count, 1)
+        self.assertEqual(self.reason_competitor.recovery_rate, 50.0)
+        self.assertAlmostEqual(self.reason_competitor.lost_revenue, 2250.0)
+
+        # company_2 reads them in its own currency: 1000 + (1000 + 500) / 1.25
+        competitor_c2 = competitor.with_company(self.company_2)
+        reason_c2 = self.reason_competitor.with_company(self.company_2)
+        self.assertEqual(competitor_c2.currency_id, other_currency)
+        self.assertAlmostEqual(competitor_c2.lost_revenue, 2200.0)
+        self.assertEqual(reason_c2.currency_id, other_currency)
+        self.assertAlmostEqual(reason_c2.lost_revenue, 1800.0)
+
+    def test_lost_revenue_query_count(self):
+        """One read_group per compute, whatever the number of records and
+        currencies: no query per record."""
+        self._setup_second_currency()
+        competitors = self.competitor | self.env["crm.lost.competitor"].create(
+            [{"name": f"CLM Rival {index}"} for index in range(5)]
+        )
+        leads = self._lead_c2() | self._lead_c2(name="CLM Opportunity Carla 2")
+        for lead, competitor in zip(leads, competitors, strict=False):
+            self._lose(lead, self.reason_competitor, competitor=competitor)
+        self._lose(
+            self.opportunity | self.opportunity_2,
+            self.reason_plain,
+            competitor=competitors[2],
+        )
+        reasons = (
+            self.reason_plain
+            | self.reason_note
+            | self.reason_competitor
+            | self.reason_lead_only
+            | self.reason_archived
+        )
+        # warm up: company, currencies and their rates
+        competitors.mapped("lost_revenue")
+        reasons.mapped("lost_revenue")
+        self.assertEqual(competitors[:3].mapped("loss_count"), [1, 1, 2])
+        competitors.invalidate_model()
+        reasons.invalidate_model()
+        with self.assertQueryCount(1):
+            competitors.mapped("lost_revenue")
+        with self.assertQueryCount(1):
+            reasons.mapped("lost_revenue")
+        self.assertAlmostEqual(sum(competitors.mapped("lost_revenue")), 4000.0)
+        self.assertAlmostEqual(sum(reasons.mapped("lost_revenue")), 4000.0)
