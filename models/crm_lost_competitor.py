@@ -2,7 +2,7 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
 
 from odoo import _, api, fields, models
-from odoo.exceptions import ValidationError
+from odoo.exceptions import UserError
 
 
 class CrmLostCompetitor(models.Model):
@@ -24,38 +24,67 @@ class CrmLostCompetitor(models.Model):
         "res.currency", compute="_compute_loss_statistics", string="Currency"
     )
 
-    @api.constrains("name", "company_id")
-    def _check_name_unique(self):
-        for competitor in self:
-            duplicate = self.with_context(active_test=False).search_count(
-                [
-                    ("id", "!=", competitor.id),
-                    ("name", "=ilike", competitor.name),
-                    ("company_id", "=", competitor.company_id.id),
-                ],
-                limit=1,
-            )
-            if duplicate:
-                raise ValidationError(
-                    _(
-                        "The competitor %(name)s already exists (maybe archived). "
-                        "Use it instead of creating it again.",
-                        name=competitor.name,
-                    )
-                )
+    _sql_constraints = [
+        (
+            "name_company_uniq",
+            "EXCLUDE USING btree (lower(name) WITH =, COALESCE(company_id, 0) WITH =)",
+            "This competitor already exists (same name, ignoring case, and same "
+            "company; it may be archived). Use the existing one instead of "
+            "creating it again.",
+        ),
+    ]
 
+    @api.depends_context("company")
     def _compute_loss_statistics(self):
         data = self.env["crm.lead.loss"]._read_group(
             [("competitor_id", "in", self.ids)],
-            ["competitor_id"],
+            ["competitor_id", "currency_id"],
             ["__count", "expected_revenue:sum"],
         )
-        stats = {competitor.id: (count, total) for competitor, count, total in data}
+        company = self.env.company
+        company_currency = company.currency_id
+        today = fields.Date.context_today(self)
+        stats = {}
+        for competitor, currency, count, revenue in data:
+            total, amount = stats.get(competitor.id, (0, 0.0))
+            stats[competitor.id] = (
+                total + count,
+                amount + currency._convert(revenue, company_currency, company, today),
+            )
         for competitor in self:
-            count, total = stats.get(competitor.id, (0, 0.0))
+            count, amount = stats.get(competitor.id, (0, 0.0))
             competitor.loss_count = count
-            competitor.lost_revenue = total
-            competitor.currency_id = self.env.company.currency_id
+            competitor.lost_revenue = amount
+            competitor.currency_id = company_currency
+
+    @api.ondelete(at_uninstall=False)
+    def _unlink_except_used(self):
+        # leads are often archived (lost), and may belong to companies the
+        # user does not see: the check reads everything
+        used_by_leads = (
+            self.env["crm.lead"]
+            .sudo()
+            .with_context(active_test=False)
+            ._read_group(
+                [("lost_competitor_id", "in", self.ids)], ["lost_competitor_id"]
+            )
+        )
+        used_by_losses = (
+            self.env["crm.lead.loss"]
+            .sudo()
+            ._read_group([("competitor_id", "in", self.ids)], ["competitor_id"])
+        )
+        used = self.browse(
+            {competitor.id for (competitor,) in used_by_leads + used_by_losses}
+        )
+        if used:
+            raise UserError(
+                _(
+                    "You cannot delete the competitor(s) %(competitors)s: leads or "
+                    "loss records refer to them. Archive them instead.",
+                    competitors=", ".join(used.mapped("name")),
+                )
+            )
 
     def action_open_losses(self):
         action = self.env["ir.actions.act_window"]._for_xml_id(

@@ -69,28 +69,31 @@ class CrmLostReason(models.Model):
         ),
     ]
 
+    @api.depends_context("company")
     def _compute_loss_statistics(self):
         data = self.env["crm.lead.loss"]._read_group(
             [("lost_reason_id", "in", self.ids)],
-            ["lost_reason_id", "state"],
+            ["lost_reason_id", "state", "currency_id"],
             ["__count", "expected_revenue:sum"],
         )
+        company = self.env.company
+        company_currency = company.currency_id
+        today = fields.Date.context_today(self)
         stats = {}
-        for reason, state, count, revenue in data:
+        for reason, state, currency, count, revenue in data:
             total, recovered, amount = stats.get(reason.id, (0, 0, 0.0))
             stats[reason.id] = (
                 total + count,
                 recovered + (count if state != "lost" else 0),
-                amount + revenue,
+                amount + currency._convert(revenue, company_currency, company, today),
             )
-        currency = self.env.company.currency_id
         for reason in self:
             total, recovered, amount = stats.get(reason.id, (0, 0, 0.0))
             reason.loss_count = total
             reason.recovered_count = recovered
             reason.lost_revenue = amount
             reason.recovery_rate = 100.0 * recovered / total if total else 0.0
-            reason.currency_id = currency
+            reason.currency_id = company_currency
 
     @api.constrains("company_id", "team_ids")
     def _check_team_company(self):

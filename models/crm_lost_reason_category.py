@@ -1,7 +1,8 @@
 # Copyright 2026 crm_lost_management contributors
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
 
-from odoo import fields, models
+from odoo import _, api, fields, models
+from odoo.exceptions import UserError
 
 
 class CrmLostReasonCategory(models.Model):
@@ -30,3 +31,31 @@ class CrmLostReasonCategory(models.Model):
         counts = {category.id: count for category, count in data}
         for category in self:
             category.reason_count = counts.get(category.id, 0)
+
+    @api.ondelete(at_uninstall=False)
+    def _unlink_except_used(self):
+        # archived reasons, and reasons or losses of companies the user does
+        # not see, count too
+        used_by_reasons = (
+            self.env["crm.lost.reason"]
+            .sudo()
+            .with_context(active_test=False)
+            ._read_group([("category_id", "in", self.ids)], ["category_id"])
+        )
+        used_by_losses = (
+            self.env["crm.lead.loss"]
+            .sudo()
+            ._read_group([("category_id", "in", self.ids)], ["category_id"])
+        )
+        used = self.browse(
+            {category.id for (category,) in used_by_reasons + used_by_losses}
+        )
+        if used:
+            raise UserError(
+                _(
+                    "You cannot delete the lost reason categories %(categories)s: "
+                    "lost reasons (archived ones included) or loss records use "
+                    "them. Archive them instead.",
+                    categories=", ".join(used.mapped("name")),
+                )
+            )

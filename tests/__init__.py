@@ -11,3 +11,4 @@ from . import test_reengage
 from . import test_reengage_ui
 from . import test_concurrency
 from . import test_lost_properties
+from . import test_competitor_category

@@ -395,12 +395,6 @@ class TestLostReason(CrmLostCommon):
         other = self.env.ref("crm_lost_management.crm_lost_reason_category_other")
         self.assertGreaterEqual(other.reason_count, 2)
 
-    def test_category_in_use_cannot_be_deleted(self):
-        with self.assertRaises(IntegrityError), mute_logger("odoo.sql_db"):
-            self.category_price.unlink()
-            self.env.flush_all()
-        self.assertEqual(self.reason_plain.category_id, self.category_price)
-
     def test_competitor_statistics(self):
         other = self.env["crm.lost.competitor"].create({"name": "CLM Other Rival"})
         self._lose(self.opportunity, self.reason_competitor, competitor=self.competitor)
@@ -424,40 +418,6 @@ class TestLostReason(CrmLostCommon):
             self.env["crm.lead.loss"].search(action["domain"]),
             self._losses(self.opportunity | self.opportunity_2),
         )
-
-    def test_competitor_name_unique(self):
-        """The shortcut "create" in the wizard must not multiply a competitor
-        shared by all companies (the default: no company)."""
-        self.assertFalse(self.competitor.company_id)
-        Competitor = self.env["crm.lost.competitor"]
-        # assertRaises (not assertRaisesRegex) rolls back to a savepoint
-        for name in (self.competitor.name, self.competitor.name.upper()):
-            with self.assertRaises(ValidationError) as caught:
-                Competitor.create({"name": name})
-            self.assertIn("already exists", caught.exception.args[0])
-        self.competitor.active = False
-        with self.assertRaises(ValidationError) as caught:
-            Competitor.create({"name": self.competitor.name})
-        self.assertIn("maybe archived", caught.exception.args[0])
-        self.assertEqual(
-            Competitor.with_context(active_test=False).search_count(
-                [("name", "=ilike", self.competitor.name)]
-            ),
-            1,
-        )
-
-    def test_competitor_name_unique_in_company(self):
-        Competitor = self.env["crm.lost.competitor"]
-        Competitor.create({"name": "CLM Local Rival", "company_id": self.company.id})
-        with self.assertRaises(ValidationError) as caught:
-            Competitor.create(
-                {"name": "CLM Local Rival", "company_id": self.company.id}
-            )
-        self.assertIn("CLM Local Rival", caught.exception.args[0])
-        other = Competitor.create(
-            {"name": "CLM Local Rival", "company_id": self.company_2.id}
-        )
-        self.assertEqual(other.company_id, self.company_2)
 
     # ------------------------------------------------------------
     # Multi-company
