@@ -38,7 +38,7 @@
     "post_init_hook": "post_init_hook",
     "assets": {
         "web.assets_backend": [
-            "crm_lost_management/static/src/js/**/*",
+            "crm_lost_management/static/src/**/*",
         ],
         "web.assets_tests": [
             "crm_lost_management/static/tests/tours/**/*",

@@ -291,6 +291,14 @@ class CrmLead(models.Model):
             action["name"] = _("Losses of %(lead)s", lead=self.name)
         return action
 
+    def crm_lost_archive_needs_reason(self):
+        """Archive entry of the action menus of the lead views (js_class
+        crm_lost_list, crm_lost_form): whether archiving these leads must go
+        through the Mark as Lost wizard (``action_archive_or_mark_lost``)
+        instead of stock's confirmation. Changes nothing."""
+        to_lose = self.filtered("active")
+        return bool(to_lose) and to_lose._crm_lost_reason_required()
+
     # ------------------------------------------------------------
     # BUSINESS
     # ------------------------------------------------------------

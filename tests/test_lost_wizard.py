@@ -734,6 +734,20 @@ class TestLostWizard(CrmLostCommon):
         self.assertEqual(len(losses), 2)
         self.assertEqual(set(losses.mapped("state")), {"lost"})
 
+    def test_archive_needs_reason(self):
+        """The check of the web client's Archive entry: a reason is asked for
+        open leads of a company requiring one; nothing is written."""
+        self.lead.action_set_lost(lost_reason_id=self.reason_plain.id)
+        leads = self.opportunity | self.lead
+        self.assertTrue(leads.crm_lost_archive_needs_reason())
+        self.assertFalse(
+            self.lead.crm_lost_archive_needs_reason(), "already lost: nothing to ask"
+        )
+        self.assertTrue(self.opportunity.active)
+        self.assertFalse(self._losses(self.opportunity))
+        self.company.crm_lost_reason_required = False
+        self.assertFalse(leads.crm_lost_archive_needs_reason())
+
     # ------------------------------------------------------------
     # Leads feature (crm.group_use_lead) on and off
     # ------------------------------------------------------------

@@ -3,6 +3,9 @@
 
 from urllib.parse import urlsplit
 
+from dateutil.relativedelta import relativedelta
+
+from odoo import fields
 from odoo.tests import HttpCase, tagged
 
 from .common import CrmLostCommon
@@ -133,16 +136,30 @@ class TestCrmLostUi(HttpCase, CrmLostCommon):
         self._assert_recovered(opportunities, self.user_admin)
 
     def test_06_archive_asks_reason(self):
-        """Archive in the Actions menus of the list and the form opens the
-        Mark as Lost dialog when the company requires a lost reason."""
+        """Archive in the Actions menus of the list, the form and crm's
+        forecast list opens the Mark as Lost dialog when the company requires
+        a lost reason."""
         self.assertTrue(self.company.crm_lost_reason_required)
         opportunities = self._create_opportunities(
-            ["CLM Tour Archive List Opp", "CLM Tour Archive Form Opp"], self.user_admin
+            [
+                "CLM Tour Archive List Opp",
+                "CLM Tour Archive Form Opp",
+                "CLM Tour Archive Forecast Opp",
+            ],
+            self.user_admin,
         )
+        # the forecast shows upcoming closings: this month's, not last year's
+        today = fields.Date.context_today(self.user_admin)
+        opportunities[2].date_deadline = today
+        past = self._create_opportunities(
+            ["CLM Tour Forecast Past Opp"], self.user_admin
+        )
+        past.date_deadline = today - relativedelta(years=1)
         self.start_tour(
             "/odoo", "crm_lost_management_archive_asks_reason", login="admin"
         )
         self._assert_lost(opportunities, self.reason_plain, self.user_admin)
+        self.assertTrue(past.active)
 
     def _mark_lost_email_link(self, opportunity):
         link = urlsplit(
@@ -191,3 +208,47 @@ class TestCrmLostUi(HttpCase, CrmLostCommon):
         self.assertTrue(opportunity.active)
         self.assertFalse(opportunity.lost_reason_id)
         self.assertFalse(self._losses(opportunity))
+
+    def test_09_archive_confirms(self):
+        """Without "Lost Reason Required", Archive in the Actions menus of the
+        list and the form asks stock's confirmation, then archives: the
+        records are lost without a reason."""
+        self.company.crm_lost_reason_required = False
+        opportunities = self._create_opportunities(
+            ["CLM Tour Confirm List Opp", "CLM Tour Confirm Form Opp"],
+            self.user_admin,
+        )
+        self.start_tour("/odoo", "crm_lost_management_archive_confirms", login="admin")
+        for lead in opportunities:
+            self.assertFalse(lead.active, lead.name)
+            self.assertEqual(lead.probability, 0, lead.name)
+            self.assertFalse(lead.lost_reason_id, lead.name)
+            losses = self._losses(lead)
+            self.assertEqual(len(losses), 1, lead.name)
+            self.assertEqual(losses.state, "lost")
+            self.assertEqual(losses.lost_by_id, self.user_admin)
+
+    def test_10_lead_views_js_class(self):
+        """The lead lists and form use the addon's views (one controller
+        each, web's own controllers stay untouched); crm's forecast list keeps
+        crm's search model through crm_lost_forecast_list."""
+        expected = {
+            "crm.crm_case_tree_view_oppor": "crm_lost_list",
+            "crm.crm_case_tree_view_leads": "crm_lost_list",
+            "crm.crm_lead_view_list_activities": "crm_lost_list",
+            "crm.crm_lead_view_tree_forecast": "crm_lost_forecast_list",
+            "crm.crm_lead_view_form": "crm_lost_form",
+        }
+        for xmlid, js_class in expected.items():
+            view = self.env.ref(xmlid)
+            arch = view._get_combined_arch()
+            self.assertEqual(arch.get("js_class"), js_class, xmlid)
+        form = self.env.ref("crm.crm_lead_view_form")._get_combined_arch()
+        (restore,) = form.xpath("//header/button[@string='Restore']")
+        self.assertEqual(restore.get("name"), "action_open_restore_wizard")
+        self.assertEqual(restore.get("type"), "object")
+        self.assertEqual(restore.get("data-hotkey"), "x")
+        self.assertEqual(restore.get("invisible"), "active")
+        self.assertEqual(
+            restore.getnext().get("name"), "action_revisit_now", "Revisit Now follows"
+        )

@@ -315,7 +315,47 @@ tours.add("crm_lost_management_list_unarchive", {
     ],
 });
 
-// 6. Archive (list and form action menus) asks for a lost reason.
+// 6. Archive (list, form and forecast list action menus) asks for a lost
+// reason when the company requires one.
+const markAsLostInsteadOfConfirmation = {
+    content: "The Mark as Lost dialog opens, not the archive confirmation",
+    trigger:
+        "body:not(:has(.modal:contains(Are you sure that you want to archive))) .modal button[name=action_lost_reason_apply]",
+};
+
+function formAction(itemTrigger, content) {
+    return [
+        {
+            content: "Open the gear menu of the form",
+            trigger: ".o_form_view .o_cp_action_menus button:has(i.fa-cog)",
+            run: "click",
+        },
+        {
+            content,
+            trigger: `.o-dropdown--menu .o_menu_item${itemTrigger}`,
+            run: "click",
+        },
+    ];
+}
+
+function confirmationDialog(body, button) {
+    return [
+        {
+            content: "Stock's archive confirmation opens, not the Mark as Lost dialog",
+            trigger: `.modal:not(:has(button[name=action_lost_reason_apply])) .modal-body:contains(${body})`,
+        },
+        {
+            content: button,
+            trigger: `.modal .modal-footer button:contains(/^${button}$/)`,
+            run: "click",
+        },
+        {
+            content: "The confirmation is closed",
+            trigger: "body:not(:has(.modal))",
+        },
+    ];
+}
+
 tours.add("crm_lost_management_archive_asks_reason", {
     url: "/odoo",
     steps: () => [
@@ -323,11 +363,7 @@ tours.add("crm_lost_management_archive_asks_reason", {
         ...switchToList(),
         ...selectRows(["CLM Tour Archive List Opp"]),
         ...listAction(":has(i.oi-archive)", "Actions > Archive"),
-        {
-            content: "The Mark as Lost dialog opens, not the archive confirmation",
-            trigger:
-                "body:not(:has(.modal:contains(Are you sure that you want to archive))) .modal button[name=action_lost_reason_apply]",
-        },
+        markAsLostInsteadOfConfirmation,
         ...markAsLostDialog("CLM Too expensive"),
         {
             content: "The opportunity left the list",
@@ -340,22 +376,101 @@ tours.add("crm_lost_management_archive_asks_reason", {
                 '.o_data_row:contains("CLM Tour Archive Form Opp") .o_data_cell[name=name]',
             run: "click",
         },
-        {
-            content: "Open the gear menu of the form",
-            trigger: ".o_form_view .o_cp_action_menus button:has(i.fa-cog)",
-            run: "click",
-        },
-        {
-            content: "Archive",
-            trigger: ".o-dropdown--menu .o_menu_item:has(i.oi-archive)",
-            run: "click",
-        },
-        {
-            content: "The Mark as Lost dialog opens, not the archive confirmation",
-            trigger:
-                "body:not(:has(.modal:contains(Are you sure that you want to archive))) .modal button[name=action_lost_reason_apply]",
-        },
+        ...formAction(":has(i.oi-archive)", "Archive"),
+        markAsLostInsteadOfConfirmation,
         ...markAsLostDialog("CLM Too expensive"),
+        {
+            content: "The red Lost ribbon shows",
+            trigger: ".o_form_view .ribbon:contains(Lost)",
+        },
+        // crm's forecast list keeps its search model (forecast filter)
+        {
+            content: "Open Reporting",
+            trigger: 'button[data-menu-xmlid="crm.crm_menu_report"]',
+            run: "click",
+        },
+        {
+            content: "Reporting > Forecast",
+            trigger: 'a[data-menu-xmlid="crm.crm_menu_forecast"]',
+            run: "click",
+        },
+        {
+            content: "The forecast is shown",
+            trigger:
+                '.o_kanban_view .o_kanban_record:contains("CLM Tour Archive Forecast Opp")',
+        },
+        {
+            content: "Switch to the list view",
+            trigger: ".o_control_panel .o_switch_view.o_list",
+            run: "click",
+        },
+        {
+            content: "The forecast list is shown, grouped by expected closing",
+            trigger: ".o_list_view .o_group_header",
+        },
+        {
+            content: "Remove the grouping by expected closing",
+            trigger: ".o_searchview_facet:has(.oi-group) .o_facet_remove",
+            run: "click",
+        },
+        {
+            content: "The forecast list is no longer grouped",
+            trigger: ".o_list_view:not(:has(.o_group_header)) .o_data_row",
+        },
+        {
+            content: "The forecast list shows upcoming closings only",
+            trigger:
+                '.o_list_view:not(:has(.o_data_row:contains("CLM Tour Forecast Past Opp"))) .o_data_row:contains("CLM Tour Archive Forecast Opp")',
+        },
+        ...selectRows(["CLM Tour Archive Forecast Opp"]),
+        ...listAction(":has(i.oi-archive)", "Actions > Archive"),
+        markAsLostInsteadOfConfirmation,
+        ...markAsLostDialog("CLM Too expensive"),
+        {
+            content: "The opportunity left the forecast list",
+            trigger:
+                '.o_list_view:not(:has(.o_data_row:contains("CLM Tour Archive Forecast Opp")))',
+        },
+    ],
+});
+
+// 6b. Without a required lost reason, Archive asks stock's confirmation.
+tours.add("crm_lost_management_archive_confirms", {
+    url: "/odoo",
+    steps: () => [
+        ...openPipeline(),
+        ...switchToList(),
+        ...selectRows(["CLM Tour Confirm List Opp"]),
+        ...listAction(":has(i.oi-archive)", "Actions > Archive"),
+        ...confirmationDialog(
+            "Are you sure that you want to archive all the selected records?",
+            "Cancel"
+        ),
+        {
+            content: "Cancelled: the opportunity is still listed",
+            trigger: '.o_list_view .o_data_row:contains("CLM Tour Confirm List Opp")',
+        },
+        ...listAction(":has(i.oi-archive)", "Actions > Archive, again"),
+        ...confirmationDialog(
+            "Are you sure that you want to archive all the selected records?",
+            "Archive"
+        ),
+        {
+            content: "The opportunity left the list",
+            trigger:
+                '.o_list_view:not(:has(.o_data_row:contains("CLM Tour Confirm List Opp")))',
+        },
+        {
+            content: "Open the other opportunity",
+            trigger:
+                '.o_data_row:contains("CLM Tour Confirm Form Opp") .o_data_cell[name=name]',
+            run: "click",
+        },
+        ...formAction(":has(i.oi-archive)", "Archive"),
+        ...confirmationDialog(
+            "Are you sure that you want to archive this record?",
+            "Archive"
+        ),
         {
             content: "The red Lost ribbon shows",
             trigger: ".o_form_view .ribbon:contains(Lost)",
