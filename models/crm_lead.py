@@ -237,9 +237,8 @@ class CrmLead(models.Model):
         """Archive entry of the web client's action menu: when a lost reason is
         required, ask for it with the Mark as Lost wizard instead of archiving
         silently."""
-        to_lose = self.filtered("active")
-        if to_lose and to_lose._crm_lost_reason_required():
-            return to_lose._crm_lost_wizard_action()
+        if self.crm_lost_archive_needs_reason():
+            return self.filtered("active")._crm_lost_wizard_action()
         return self.action_archive()
 
     def action_open_restore_wizard(self):
