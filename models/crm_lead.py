@@ -97,7 +97,7 @@ class CrmLead(models.Model):
     @api.depends("lost_reason_id")
     def _compute_lost_revisit_date(self):
         for lead in self:
-            days = lead.lost_reason_id.reengage_after_days
+            days = lead.lost_reason_id.revisit_after_days
             if not lead.lost_reason_id:
                 lead.lost_revisit_date = False
             elif days:
@@ -154,7 +154,7 @@ class CrmLead(models.Model):
                 lost,
                 imported={
                     lead.id: values
-                    for lead, values in zip(leads, imported)
+                    for lead, values in zip(leads, imported, strict=False)
                     if values and not lead.active
                 },
             )
@@ -196,12 +196,14 @@ class CrmLead(models.Model):
         """A lost lead is duplicated lost, with its loss data (a new loss
         record is opened for the copy): its reason may require them."""
         vals_list = super().copy_data(default=default)
-        for lead, vals in zip(self, vals_list):
+        for lead, vals in zip(self, vals_list, strict=False):
             if not vals.get("active", lead.active):
                 for field_name in LEAD_LOSS_FIELDS:
                     vals.setdefault(
                         field_name,
-                        self._fields[field_name].convert_to_write(lead[field_name], lead),
+                        self._fields[field_name].convert_to_write(
+                            lead[field_name], lead
+                        ),
                     )
         return vals_list
 
@@ -252,28 +254,11 @@ class CrmLead(models.Model):
         return action
 
     def action_revisit_now(self):
-        """Bring a lost lead back now: restore it and plan the revisit
-        activity for today (a revisit planned already is moved to today)."""
+        """Bring a lost lead back now: restore it and plan its revisit for
+        today."""
         losses = self.env["crm.lead.loss"]._open_losses(self)
         self._action_restore(restore_note=_("Revisited"))
-        activity_type = self.env.ref(
-            "crm_lost_management.mail_activity_type_revisit_lost"
-        )
-        today = fields.Date.context_today(self)
-        planned = losses.revisit_activity_id.exists()
-        planned.write({"date_deadline": today})
-        unplanned = self - self.browse(planned.mapped("res_id"))
-        self.env["mail.activity"].create(
-            [
-                lead._crm_lost_prepare_revisit_activity(
-                    activity_type,
-                    today,
-                    assignee=lead._crm_lost_get_assignee() or self.env.user,
-                )
-                for lead in unplanned
-            ]
-        )
-        losses.write({"revisit_scheduled": True})
+        losses._revisit_today()
         return True
 
     def action_open_losses(self):
@@ -439,22 +424,6 @@ class CrmLead(models.Model):
                 return user
         return self.env["res.users"]
 
-    def _crm_lost_prepare_revisit_activity(
-        self, activity_type, date_deadline, note=False, assignee=None
-    ):
-        """Values of a "Revisit lost deal" activity on this lead."""
-        self.ensure_one()
-        return {
-            "res_model_id": self.env["ir.model"]._get_id(self._name),
-            "res_id": self.id,
-            "activity_type_id": activity_type.id,
-            "summary": _("Revisit lost deal"),
-            "note": note or activity_type.default_note,
-            "automated": True,
-            "date_deadline": date_deadline,
-            "user_id": (assignee or self._crm_lost_get_assignee()).id,
-        }
-
     def _crm_lost_names(self, limit=5):
         names = ", ".join(f'"{name}"' for name in self[:limit].mapped("display_name"))
         if len(self) > limit:
@@ -513,30 +482,3 @@ class CrmLead(models.Model):
                     sub_ids,
                 )
             )
-
-    def _crm_lost_prepare_loss_values(self, values):
-        """Values of the loss record opened for this lead, just lost; the
-        ``values`` given (date and author) complete them."""
-        self.ensure_one()
-        currency = self.company_id.currency_id or self.env.company.currency_id
-        lost_date = values["lost_date"]
-        days_open = 0
-        if self.create_date and lost_date:
-            days_open = max((fields.Datetime.to_datetime(lost_date) - self.create_date).days, 0)
-        return {
-            "lead_id": self.id,
-            "user_id": self.user_id.id,
-            "team_id": self.team_id.id,
-            "partner_id": self.partner_id.id,
-            "stage_id": self.stage_id.id,
-            "lead_type": self.type,
-            "lost_reason_id": self.lost_reason_id.id,
-            "closing_note": self.lost_feedback,
-            "competitor_id": self.lost_competitor_id.id,
-            "expected_revenue": self.expected_revenue,
-            "currency_id": currency.id,
-            "days_open": days_open,
-            "revisit_date": self.lost_revisit_date,
-            "is_automatic": bool(self.env.context.get("crm_lost_automatic")),
-            **values,
-        }

@@ -205,12 +205,39 @@ class CrmLeadLoss(models.Model):
                 "lost_by_id": self.env.uid,
                 **imported.get(lead.id, {}),
             }
-            vals_list.append(lead._crm_lost_prepare_loss_values(vals))
+            vals_list.append(self._prepare_open_values(lead, vals))
         Loss = self.sudo()
         # pending closes must reach the database before the exclusion
         # constraint checks the new open losses
         Loss.flush_model(["restored_date", "state"])
         return Loss.create(vals_list)
+
+    @api.model
+    def _prepare_open_values(self, lead, values):
+        """Values of the loss record opened for ``lead``, just lost: what the
+        lead was at that moment; ``values`` (date and author) complete them."""
+        currency = lead.company_id.currency_id or self.env.company.currency_id
+        lost_date = fields.Datetime.to_datetime(values["lost_date"])
+        days_open = 0
+        if lead.create_date and lost_date:
+            days_open = max((lost_date - lead.create_date).days, 0)
+        return {
+            "lead_id": lead.id,
+            "user_id": lead.user_id.id,
+            "team_id": lead.team_id.id,
+            "partner_id": lead.partner_id.id,
+            "stage_id": lead.stage_id.id,
+            "lead_type": lead.type,
+            "lost_reason_id": lead.lost_reason_id.id,
+            "closing_note": lead.lost_feedback,
+            "competitor_id": lead.lost_competitor_id.id,
+            "expected_revenue": lead.expected_revenue,
+            "currency_id": currency.id,
+            "days_open": days_open,
+            "revisit_date": lead.lost_revisit_date,
+            "is_automatic": bool(self.env.context.get("crm_lost_automatic")),
+            **values,
+        }
 
     @api.model
     def _close(self, leads, note=False):
@@ -257,9 +284,7 @@ class CrmLeadLoss(models.Model):
         """Merge: the loss records of ``leads`` go to ``target``, the lead they
         are merged into. Their open losses are closed first: ``target`` keeps
         its own state (and its own open loss if it is lost)."""
-        self._close(
-            leads, note=_("Merged into %(lead)s", lead=target.display_name)
-        )
+        self._close(leads, note=_("Merged into %(lead)s", lead=target.display_name))
         losses = self.sudo().search([("lead_id", "in", leads.ids)])
         losses.write({"lead_id": target.id})
         return losses
@@ -306,18 +331,51 @@ class CrmLeadLoss(models.Model):
         _logger.info("Lost deals to revisit: %s scheduled", done)
         self.env["ir.cron"]._notify_progress(done=done, remaining=0)
 
+    @api.model
+    def _prepare_revisit_activity(self, lead, date_deadline, note=False, assignee=None):
+        """Values of a "Revisit lost deal" activity on ``lead``."""
+        activity_type = self.env.ref(
+            "crm_lost_management.mail_activity_type_revisit_lost"
+        )
+        return {
+            "res_model_id": self.env["ir.model"]._get_id("crm.lead"),
+            "res_id": lead.id,
+            "activity_type_id": activity_type.id,
+            "summary": _("Revisit lost deal"),
+            "note": note or activity_type.default_note,
+            "automated": True,
+            "date_deadline": date_deadline,
+            "user_id": (assignee or lead._crm_lost_get_assignee()).id,
+        }
+
+    def _revisit_today(self):
+        """Revisit Now (the leads were just restored): move the revisit
+        activity the daily job planned to today, or plan one, in one create."""
+        today = fields.Date.context_today(self)
+        planned = self.revisit_activity_id.exists()
+        planned.write({"date_deadline": today})
+        unplanned = self.lead_id - self.lead_id.browse(planned.mapped("res_id"))
+        self.env["mail.activity"].create(
+            [
+                self._prepare_revisit_activity(
+                    lead,
+                    today,
+                    assignee=lead._crm_lost_get_assignee() or self.env.user,
+                )
+                for lead in unplanned
+            ]
+        )
+        self.write({"revisit_scheduled": True})
+
     def _schedule_revisit(self):
         """Plan the revisit activity of these open losses on their (lost)
         lead, for the salesperson or else the team leader, in one create,
         and log a note on each lead."""
-        activity_type = self.env.ref(
-            "crm_lost_management.mail_activity_type_revisit_lost"
-        )
         assigned = self.filtered(lambda loss: loss.lead_id._crm_lost_get_assignee())
         activities = self.env["mail.activity"].create(
             [
-                loss.lead_id._crm_lost_prepare_revisit_activity(
-                    activity_type,
+                self._prepare_revisit_activity(
+                    loss.lead_id,
                     loss.revisit_date,
                     note=_(
                         "Lost on %(date)s (%(reason)s). Time to check whether "
@@ -329,7 +387,7 @@ class CrmLeadLoss(models.Model):
                 for loss in assigned
             ]
         )
-        for loss, activity in zip(assigned, activities):
+        for loss, activity in zip(assigned, activities, strict=False):
             loss.write({"revisit_scheduled": True, "revisit_activity_id": activity.id})
             loss.lead_id.message_post(
                 body=Markup("<p>%s</p>")

@@ -42,7 +42,7 @@ class CrmLostReason(models.Model):
         index=True,
         help="Company allowed to use this reason. Empty: every company.",
     )
-    reengage_after_days = fields.Integer(
+    revisit_after_days = fields.Integer(
         "Revisit After (Days)",
         help="Default delay before a lead lost with this reason is revisited. "
         "0: no revisit.",
@@ -63,8 +63,8 @@ class CrmLostReason(models.Model):
 
     _sql_constraints = [
         (
-            "reengage_after_days_positive",
-            "CHECK (reengage_after_days >= 0)",
+            "revisit_after_days_positive",
+            "CHECK (revisit_after_days >= 0)",
             "The revisit delay of a lost reason cannot be negative.",
         ),
     ]
@@ -155,11 +155,13 @@ class CrmLostReason(models.Model):
         a team's stale lost reason. Twin of ``_get_inapplicable_leads``."""
         domain = [("active", "=", True)]
         types = set(leads.mapped("type"))
-        domain.append(("applies_to", "in", ["both", *types] if len(types) == 1 else ["both"]))
+        domain.append(
+            ("applies_to", "in", ["both", *types] if len(types) == 1 else ["both"])
+        )
         for team in {lead.team_id for lead in leads}:
+            # no team: only reasons for every team
             domain = expression.AND(
-                [domain, [("team_ids", "=", False)] if not team else
-                 ["|", ("team_ids", "=", False), ("team_ids", "in", team.ids)]]
+                [domain, ["|", ("team_ids", "=", False), ("team_ids", "in", team.ids)]]
             )
         for company in {lead.company_id for lead in leads}:
             domain.append(("company_id", "in", [False, *company.ids]))

@@ -23,15 +23,15 @@ class CrmTeam(models.Model):
     _inherit = "crm.team"
 
     stale_lost_days = fields.Integer(
-        "Mark Lost After (Days Idle)",
+        "Mark Stale Lost After (Days)",
         default=0,
         help="Opportunities of this team without any activity for this many days "
-        "are marked lost automatically. 0: never.",
+        "are stale: they are marked lost automatically. 0: never.",
     )
     stale_lost_reason_id = fields.Many2one(
         "crm.lost.reason",
         string="Stale Lost Reason",
-        help="Lost reason given to opportunities lost for being idle.",
+        help="Lost reason given to stale opportunities marked lost.",
     )
     stale_lost_reason_ids = fields.Many2many(
         "crm.lost.reason",
@@ -42,7 +42,7 @@ class CrmTeam(models.Model):
         "Warn Before (Days)",
         default=3,
         help="Schedule a warning activity for the salesperson this many days "
-        "before an idle opportunity is marked lost. 0: no warning.",
+        "before a stale opportunity is marked lost. 0: no warning.",
     )
 
     @api.depends("company_id")
@@ -73,7 +73,7 @@ class CrmTeam(models.Model):
             if team.stale_lost_days < 0 or team.stale_warning_days < 0:
                 raise ValidationError(
                     _(
-                        "Team %(team)s: the idle delays cannot be negative.",
+                        "Team %(team)s: the stale delays cannot be negative.",
                         team=team.name,
                     )
                 )
@@ -83,7 +83,7 @@ class CrmTeam(models.Model):
             if not reason:
                 raise ValidationError(
                     _(
-                        "Team %(team)s marks idle opportunities lost after "
+                        "Team %(team)s marks stale opportunities lost after "
                         "%(days)s days: choose the lost reason to give them.",
                         team=team.name,
                         days=team.stale_lost_days,
@@ -93,7 +93,7 @@ class CrmTeam(models.Model):
                 raise ValidationError(
                     _(
                         "Team %(team)s cannot use the lost reason %(reason)s for "
-                        "idle opportunities: it must be active, apply to this "
+                        "stale opportunities: it must be active, apply to this "
                         "team's opportunities and not ask for a competitor.",
                         team=team.name,
                         reason=reason.name,
@@ -103,7 +103,7 @@ class CrmTeam(models.Model):
                 raise ValidationError(
                     _(
                         "Team %(team)s: warn fewer days (%(warn)s) before marking "
-                        "lost than the idle delay (%(days)s).",
+                        "lost than the stale delay (%(days)s).",
                         team=team.name,
                         warn=team.stale_warning_days,
                         days=team.stale_lost_days,
@@ -136,15 +136,15 @@ class CrmTeam(models.Model):
     # BUSINESS
     # ------------------------------------------------------------
 
-    def _get_stale_domain(self, idle_days):
-        """Opportunities of this team idle for at least ``idle_days`` days.
+    def _get_stale_domain(self, days):
+        """Opportunities of this team stale for at least ``days`` days.
 
-        Idle means, for the whole period: no stage change
+        Stale means, for the whole period: no stage change
         (``date_last_stage_update``), no creation, no note or email logged
         and no activity done (messages), and no activity planned other than
         the stale warning itself."""
         self.ensure_one()
-        cutoff = fields.Datetime.now() - timedelta(days=idle_days)
+        cutoff = fields.Datetime.now() - timedelta(days=days)
         warning_type = self.env.ref(
             "crm_lost_management.mail_activity_type_stale_warning",
             raise_if_not_found=False,
@@ -203,7 +203,7 @@ class CrmTeam(models.Model):
             .with_company(self.company_id or self.env.company)
             .search(domain, limit=limit)
         )
-        # those idle for the whole delay are marked lost, not warned
+        # those stale for the whole delay are marked lost, not warned
         return leads - self._get_stale_opportunities()
 
     def _stale_mark_lost(self, leads):
@@ -222,7 +222,7 @@ class CrmTeam(models.Model):
         )
 
     def _stale_warn(self, leads):
-        """Plan the warning activity of idle ``leads``, in one create."""
+        """Plan the warning activity of stale ``leads``, in one create."""
         self.ensure_one()
         deadline = fields.Date.context_today(self) + timedelta(
             days=self.stale_warning_days
@@ -243,7 +243,7 @@ class CrmTeam(models.Model):
                     "res_model_id": model_id,
                     "res_id": lead.id,
                     "activity_type_id": activity_type.id,
-                    "summary": _("Idle opportunity: will be marked lost"),
+                    "summary": _("Stale opportunity: will be marked lost"),
                     "note": note,
                     "automated": True,
                     "date_deadline": deadline,
@@ -256,7 +256,7 @@ class CrmTeam(models.Model):
 
     @api.model
     def _cron_lose_stale_opportunities(self, batch_size=200):
-        """Daily: warn about, then mark lost, idle opportunities of every active
+        """Daily: warn about, then mark lost, stale opportunities of every active
         team that asks for it, team by team with the team's own settings and
         company. Commits after each batch, so that a crash loses nothing and
         the next run (or the cron's automatic rerun) continues."""
@@ -279,7 +279,7 @@ class CrmTeam(models.Model):
                     # a setting made invalid since (e.g. its reason archived)
                     # stops this team only, not every other team's job
                     _logger.warning(
-                        "Idle opportunities of team %s (#%s) left open: %s",
+                        "Stale opportunities of team %s (#%s) left open: %s",
                         team.name,
                         team.id,
                         error,

@@ -7,8 +7,8 @@ from . import test_access_matrix
 from . import test_ui
 from . import test_reports
 from . import test_reports_ui
-from . import test_reengage
-from . import test_reengage_ui
+from . import test_revisit
+from . import test_revisit_ui
 from . import test_concurrency
 from . import test_lost_properties
 from . import test_competitor_category

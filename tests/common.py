@@ -92,7 +92,7 @@ class CrmLostCommon(TransactionCase):
                 "name": "CLM Chose a competitor",
                 "category_id": cls.category_competition.id,
                 "competitor_required": True,
-                "reengage_after_days": 90,
+                "revisit_after_days": 90,
             }
         )
         cls.reason_lead_only = Reason.create(

@@ -369,7 +369,7 @@ class TestCrmLostAccess(CrmLostCommon):
                 "applies_to": "opportunity",
                 "team_ids": [(6, 0, self.team_1.ids)],
                 "company_id": self.company.id,
-                "reengage_after_days": 30,
+                "revisit_after_days": 30,
             }
         )
         reason.write({"note_required": True, "description": "Attach the memo."})

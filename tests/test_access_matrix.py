@@ -105,7 +105,7 @@ MATRIX = {
         (NO, NO, NO, YES, NO, NO, NO),
     ),
     "configure_team": (
-        "Idle opportunity settings of a team",
+        "Stale opportunity settings of a team",
         (NO, NO, YES, YES, NO, NO, NO),
     ),
     "stale_preview": (
@@ -117,7 +117,7 @@ MATRIX = {
         (NO, NO, NO, YES, NO, NO, NO),
     ),
     "cron_stale": (
-        "Run *CRM: Mark idle opportunities lost*",
+        "Run *CRM: Mark stale opportunities lost*",
         (NO, NO, NO, YES, NO, NO, NO),
     ),
 }

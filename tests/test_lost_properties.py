@@ -305,7 +305,7 @@ class ReasonSpec:
     note_required: bool = False
     competitor_required: bool = False
     active: bool = True
-    reengage_after_days: int = 0
+    revisit_after_days: int = 0
 
 
 @st.composite
@@ -324,7 +324,7 @@ def reason_specs(draw):
         note_required=draw(st.booleans()),
         competitor_required=draw(st.sampled_from([False, False, True])),
         active=draw(st.sampled_from([True] * 5 + [False])),
-        reengage_after_days=draw(st.sampled_from([0, 1, 30, 3650])),
+        revisit_after_days=draw(st.sampled_from([0, 1, 30, 3650])),
     )
 
 
@@ -493,7 +493,7 @@ class TestLostProperties(CrmLostCommon):
                 "note_required": spec.note_required,
                 "competitor_required": spec.competitor_required,
                 "active": spec.active,
-                "reengage_after_days": spec.reengage_after_days,
+                "revisit_after_days": spec.revisit_after_days,
             }
         )
 
@@ -837,7 +837,7 @@ class TestLostProperties(CrmLostCommon):
             dict.fromkeys(leads, competitor),
         )
         # the reason's delay from today (or tomorrow, past midnight)
-        days = reason.reengage_after_days
+        days = reason.revisit_after_days
         self.assertIn(
             proposed_revisit,
             {today + timedelta(days=days + late) for late in (0, 1)}

@@ -44,7 +44,7 @@ class TestLostReason(CrmLostCommon):
         self.assertFalse(reason.team_ids)
         self.assertFalse(reason.company_id)
         self.assertFalse(reason.category_id)
-        self.assertEqual(reason.reengage_after_days, 0)
+        self.assertEqual(reason.revisit_after_days, 0)
         self.assertEqual(reason.loss_count, 0)
         self.assertEqual(reason.lost_revenue, 0)
         self.assertEqual(reason.recovered_count, 0)
@@ -100,7 +100,7 @@ class TestLostReason(CrmLostCommon):
 
         competitor = ref("crm_lost_management.crm_lost_reason_competitor")
         self.assertTrue(competitor.competitor_required)
-        self.assertEqual(competitor.reengage_after_days, 180)
+        self.assertEqual(competitor.revisit_after_days, 180)
         self.assertEqual(competitor.category_id, category("competition"))
         self.assertTrue(
             ref("crm_lost_management.crm_lost_reason_missing_features").note_required
@@ -112,7 +112,7 @@ class TestLostReason(CrmLostCommon):
         for xmlid in ("postponed", "no_budget", "no_response"):
             reason = ref(f"crm_lost_management.crm_lost_reason_{xmlid}")
             self.assertTrue(reason.category_id, xmlid)
-            self.assertGreater(reason.reengage_after_days, 0, xmlid)
+            self.assertGreater(reason.revisit_after_days, 0, xmlid)
 
     # ------------------------------------------------------------
     # Statistics
@@ -348,19 +348,19 @@ class TestLostReason(CrmLostCommon):
         )
         self.assertEqual(no_company.team_ids, self.team_1 | self.team_c2)
 
-    def test_negative_reengage_delay(self):
+    def test_negative_revisit_delay(self):
         with self.assertRaises(IntegrityError), mute_logger("odoo.sql_db"):
             self.env["crm.lost.reason"].create(
-                {"name": "CLM Time travel", "reengage_after_days": -1}
+                {"name": "CLM Time travel", "revisit_after_days": -1}
             )
             self.env.flush_all()
         with self.assertRaises(IntegrityError), mute_logger("odoo.sql_db"):
-            self.reason_plain.reengage_after_days = -30
+            self.reason_plain.revisit_after_days = -30
             self.env.flush_all()
-        self.reason_plain.reengage_after_days = 0
-        self.reason_plain.reengage_after_days = 30
+        self.reason_plain.revisit_after_days = 0
+        self.reason_plain.revisit_after_days = 30
         self.env.flush_all()
-        self.assertEqual(self.reason_plain.reengage_after_days, 30)
+        self.assertEqual(self.reason_plain.revisit_after_days, 30)
 
     # ------------------------------------------------------------
     # Categories and competitors

@@ -200,7 +200,7 @@ class TestLostWizard(CrmLostCommon):
         form.lost_reason_id = self.reason_competitor
         self.assertEqual(form.lost_revisit_date, TODAY + timedelta(days=90))
         # another reason gives its own delay, or none
-        self.reason_note.reengage_after_days = 7
+        self.reason_note.revisit_after_days = 7
         form.lost_reason_id = self.reason_note
         self.assertEqual(form.lost_revisit_date, TODAY + timedelta(days=7))
         form.lost_reason_id = self.reason_plain

@@ -36,7 +36,7 @@ class CrmLeadLost(models.TransientModel):
     def _compute_lost_revisit_date(self):
         today = fields.Date.context_today(self)
         for wizard in self:
-            days = wizard.lost_reason_id.reengage_after_days
+            days = wizard.lost_reason_id.revisit_after_days
             wizard.lost_revisit_date = today + timedelta(days=days) if days else False
 
     @api.depends("lead_ids")

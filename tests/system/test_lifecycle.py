@@ -86,7 +86,7 @@ postponed.write({
     "category_id": category("budget").id,
     "description": "Ask for the new date (edited)",
     "applies_to": "opportunity",
-    "reengage_after_days": 45,
+    "revisit_after_days": 45,
     "sequence": 33,
 })
 reason_1 = reason("crm.lost_reason_1")
@@ -394,7 +394,7 @@ def test_upgrade_twice_changes_nothing_and_keeps_user_edits(make_db):
     assert postponed["category_id"] == budget
     assert postponed["description"] == {"en_US": "Ask for the new date (edited)"}
     assert postponed["applies_to"] == "opportunity"
-    assert postponed["reengage_after_days"] == 45
+    assert postponed["revisit_after_days"] == 45
     assert postponed["sequence"] == 33
     reason_1 = reasons[edits["reasons"]["reason_1"]]
     assert reason_1["name"] == {

@@ -21,7 +21,7 @@ from odoo.addons.mail.tests.common import mail_new_test_user
 from .common import CrmLostCommon
 
 
-class ReengageCommon(CrmLostCommon):
+class RevisitCommon(CrmLostCommon):
     """Time travel helpers for the revisit and stale opportunity jobs."""
 
     @classmethod
@@ -86,7 +86,7 @@ class ReengageCommon(CrmLostCommon):
 
 
 @tagged("post_install", "-at_install")
-class TestRevisit(ReengageCommon):
+class TestRevisit(RevisitCommon):
     """Lost deals come back to their salesperson on their revisit date."""
 
     def setUp(self):
@@ -453,7 +453,7 @@ class TestRevisit(ReengageCommon):
 
 
 @tagged("post_install", "-at_install")
-class TestStale(ReengageCommon):
+class TestStale(RevisitCommon):
     """Idle opportunities are warned about, then marked lost, per team."""
 
     def setUp(self):
@@ -851,7 +851,7 @@ class TestStale(ReengageCommon):
 
 
 @tagged("post_install", "-at_install")
-class TestReengageAccess(ReengageCommon):
+class TestRevisitAccess(RevisitCommon):
     """Who may preview stale opportunities, configure them, revisit."""
 
     @classmethod

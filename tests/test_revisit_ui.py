@@ -11,8 +11,8 @@ from .common import CrmLostCommon
 
 
 @tagged("post_install", "-at_install")
-class TestReengageUi(HttpCase, CrmLostCommon):
-    """Web tours (static/tests/tours/reengage_tours.js): a due revisit is
+class TestRevisitUi(HttpCase, CrmLostCommon):
+    """Web tours (static/tests/tours/revisit_tours.js): a due revisit is
     visible to its assignee, and Revisit Now brings a lost deal back."""
 
     @classmethod
@@ -29,7 +29,7 @@ class TestReengageUi(HttpCase, CrmLostCommon):
     def setUp(self):
         super().setUp()
         # the revisit job commits unless the thread runs tests (see
-        # test_reengage.ReengageCommon.setUp)
+        # test_revisit.RevisitCommon.setUp)
         self.patch(threading.current_thread(), "testing", True)
 
     def _lost_opportunity(self, name, revisit_date):

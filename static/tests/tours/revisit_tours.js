@@ -1,7 +1,7 @@
 /** @odoo-module **/
 // Re-engaging lost deals: a due revisit reaches its salesperson through the
 // activity menu, and a manager brings a lost opportunity back with Revisit
-// Now. The records are prepared by tests/test_reengage_ui.py, which also
+// Now. The records are prepared by tests/test_revisit_ui.py, which also
 // checks the database afterwards.
 import {registry} from "@web/core/registry";
 
