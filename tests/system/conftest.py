@@ -51,11 +51,19 @@ class OdooEnv:
 
 
 class Database:
-    """A scratch copy of the test database, with SQL and Odoo CLI helpers."""
+    """A scratch database (a copy of the test database, or an empty one), with
+    SQL and Odoo CLI helpers. ``addons_path``: the one of its Odoo commands
+    (default: the test database's)."""
 
-    def __init__(self, odoo_env, name):
+    def __init__(self, odoo_env, name, addons_path=None):
         self.odoo_env = odoo_env
         self.name = name
+        self.addons_path = addons_path or odoo_env.addons_path
+
+    def with_addons_path(self, addons_path=None):
+        """The same database, its Odoo commands run with ``addons_path``
+        (default: the test database's)."""
+        return Database(self.odoo_env, self.name, addons_path=addons_path)
 
     # SQL --------------------------------------------------------------------
 
@@ -81,7 +89,7 @@ class Database:
         log = self.log_path(label)
         cmd = [
             self.odoo_env.bin,
-            f"--addons-path={self.odoo_env.addons_path}",
+            f"--addons-path={self.addons_path}",
             "-d",
             self.name,
             "--stop-after-init",
@@ -114,7 +122,7 @@ class Database:
         cmd = [
             self.odoo_env.bin,
             "shell",
-            f"--addons-path={self.odoo_env.addons_path}",
+            f"--addons-path={self.addons_path}",
             "-d",
             self.name,
             "--log-level=warn",
@@ -153,15 +161,16 @@ def odoo_env():
 def _database_copies(odoo_env):
     created = []
 
-    def make(label="sys"):
+    def make(label="sys", empty=False, addons_path=None):
         name = f"{odoo_env.template}_{label}_{uuid.uuid4().hex[:6]}"
+        template = [] if empty else ["-T", odoo_env.template]
         subprocess.run(
-            ["createdb", "-T", odoo_env.template, name],
+            ["createdb", *template, name],
             check=True,
             capture_output=True,
         )
         created.append(name)
-        return Database(odoo_env, name)
+        return Database(odoo_env, name, addons_path=addons_path)
 
     try:
         yield make
@@ -173,7 +182,11 @@ def _database_copies(odoo_env):
 @pytest.fixture
 def make_db(odoo_env):
     """Factory: ``make_db(label)`` copies the test database (CREATE DATABASE
-    ... TEMPLATE) and drops the copy after the test."""
+    ... TEMPLATE) and drops the copy after the test, whatever happens.
+    ``make_db(label, empty=True)`` creates an empty database instead, to
+    install into (``db.odoo("-i", ...)``); ``addons_path=`` gives the Odoo
+    commands of the database another addons path (another version of the
+    addon)."""
     with _database_copies(odoo_env) as make:
         yield make
 
@@ -204,7 +217,7 @@ class OdooServer:
         self.log = db.log_path("server")
         self.cmd = [
             db.odoo_env.bin,
-            f"--addons-path={db.odoo_env.addons_path}",
+            f"--addons-path={db.addons_path}",
             "-d",
             db.name,
             f"--db-filter=^{db.name}$",
