@@ -1,0 +1,379 @@
+# Copyright 2026 crm_lost_management contributors
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
+
+"""Regression tests of issue #9: the loss history on every path Odoo offers
+besides the module's own buttons (merge, duplicate, import, company change,
+won stages, closing-note markup).
+
+Each test proves one of two things: a clear error (naming the record and the
+fix) with nothing written, or the consistent result. Tests marked ``BUG:``
+fail on purpose: they describe what the models must do and do not do yet."""
+
+import re
+from datetime import datetime
+
+import psycopg2
+
+from odoo.exceptions import UserError
+from odoo.tests import Form, tagged, users
+from odoo.tests.common import freeze_time
+from odoo.tools import mute_logger
+
+from odoo.addons.mail.tests.common import mail_new_test_user
+
+from .common import CrmLostCommon
+
+NOW = datetime(2026, 3, 10, 12, 0, 0)
+EARLIER = datetime(2026, 2, 2, 9, 30, 0)
+LOST_ON_BY_ERROR = "Lost On and Lost By are set by Odoo"
+# a closing note trying to cover the whole screen
+OVERLAY_NOTE = (
+    '<div style="position:fixed;top:0;left:0;width:100%;height:100%;'
+    'z-index:9999">Their price was <b>too high</b></div>'
+)
+OVERLAY_STYLES = re.compile(r"position|z-index", re.IGNORECASE)
+ORIGINAL_FIELDS = [
+    "active",
+    "probability",
+    "lost_date",
+    "lost_by_id",
+    "lost_reason_id",
+    "lost_competitor_id",
+    "lost_feedback",
+]
+
+
+@tagged("post_install", "-at_install")
+class TestLossHistoryPaths(CrmLostCommon):
+    """Inside a ``@users`` test ``self.env`` acts as that user; ``_losses`` and
+    the ``_assert_*`` helpers read as the superuser what was really written."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.stage_won = cls.env["crm.stage"].create(
+            {"name": "CLM Won", "sequence": 50, "is_won": True}
+        )
+        cls.user_manager_mc = mail_new_test_user(
+            cls.env,
+            login="clm_manager_mc",
+            name="Mia Multi-Company",
+            email="mia@example.com",
+            company_id=cls.company.id,
+            company_ids=[(6, 0, (cls.company | cls.company_2).ids)],
+            groups="sales_team.group_sale_manager",
+        )
+        cls.competitor_c2 = cls.env["crm.lost.competitor"].create(
+            {"name": "CLM Rival Co2", "company_id": cls.company_2.id}
+        )
+
+    # ------------------------------------------------------------
+    # Helpers
+    # ------------------------------------------------------------
+
+    def _opportunity(self, name, **values):
+        """A new opportunity of Sally's (every fixture user of the main company
+        may change it), in the current user's environment."""
+        lead = (
+            self.env["crm.lead"]
+            .sudo()
+            .create(
+                {
+                    "name": name,
+                    "type": "opportunity",
+                    "user_id": self.user_sales_own.id,
+                    "team_id": self.team_1.id,
+                    "stage_id": self.stage_qualified.id,
+                    "expected_revenue": 1000.0,
+                    **values,
+                }
+            )
+        )
+        return lead.with_env(self.env)
+
+    def _lose_form(self, leads, reason, user=None, **values):
+        """Mark ``leads`` lost through the Mark as Lost dialog, as ``user``
+        (default: the current user) in the web client."""
+        env = self.env(user=user) if user else self.env
+        form = Form(
+            env["crm.lead.lost"].with_context(
+                active_ids=leads.ids,
+                active_model="crm.lead",
+                default_lead_ids=leads.ids,
+            )
+        )
+        form.lost_reason_id = reason.with_env(env)
+        for field_name, value in values.items():
+            setattr(form, field_name, value)
+        result = form.save().action_lost_reason_apply()
+        self.env.invalidate_all()
+        return result
+
+    def _restore_form(self, leads, note=False):
+        form = Form(
+            self.env["crm.lead.restore"].with_context(default_lead_ids=leads.ids)
+        )
+        form.restore_note = note
+        result = form.save().action_restore()
+        self.env.invalidate_all()
+        return result
+
+    def _merge_wizard(self, leads):
+        """The Merge action of the leads list on the selection ``leads``, as
+        the web client opens it (active_ids of the list) and saves it."""
+        form = Form(
+            self.env["crm.merge.opportunity"].with_context(
+                active_model="crm.lead",
+                active_ids=leads.ids,
+                active_id=leads.ids[0],
+            )
+        )
+        return form.save()
+
+    def _error(self, func, *args, **kwargs):
+        """Call ``func(*args, **kwargs)`` expecting a UserError (ValidationError
+        included) and return its message. Deliberately not ``assertRaises``:
+        its savepoint would hide anything written before the error."""
+        try:
+            func(*args, **kwargs)
+        except UserError as error:
+            return error.args[0]
+        self.fail("A UserError was expected.")
+
+    def _assert_refused(self, pattern, func, *args, **kwargs):
+        """``func(*args, **kwargs)`` raises a UserError (ValidationError
+        included) whose message matches ``pattern``; what it wrote is rolled
+        back as the request's transaction would be."""
+        with self.assertRaises(UserError) as caught:
+            func(*args, **kwargs)
+        self.assertRegex(caught.exception.args[0], pattern)
+        self.env.invalidate_all()
+
+    def _leads_named(self, *names):
+        return (
+            self.env["crm.lead"]
+            .sudo()
+            .with_context(active_test=False)
+            .search([("name", "in", list(names))])
+        )
+
+    def _loss_snapshot(self, leads):
+        """What the loss history of ``leads`` holds, to compare before/after."""
+        fields_ = [
+            "lead_id",
+            "state",
+            "lost_date",
+            "lost_by_id",
+            "lost_reason_id",
+            "competitor_id",
+            "closing_note",
+            "company_id",
+        ]
+        return self._losses(leads).read(fields_)
+
+    def _apply_merge(self, wizard):
+        """Click Merge in the merge ``wizard``; return the lead it opens."""
+        return self.env["crm.lead"].browse(wizard.action_merge()["res_id"])
+
+    def _assert_merge_keeps_history(self, leads, survivor, merge):
+        """Merge ``leads`` with ``merge(leads)`` (which returns the resulting
+        lead) and check the loss history after it: every loss record of the
+        merged leads survives on ``survivor``; ``survivor`` is lost iff it has
+        exactly one open loss, and shows that loss's date and author; none of
+        the losses of the deleted leads is open any more (those that were are
+        closed with a "Merged into" note)."""
+        merged_away = leads - survivor
+        losses_before = self._losses(leads)
+        of_merged = self._losses(merged_away)
+        open_of_merged = of_merged.filtered(lambda loss: loss.state == "lost")
+        # a database error leaves the transaction usable for the next checks
+        with self.env.cr.savepoint():
+            result = merge(leads)
+            self.env.flush_all()
+        self.assertEqual(result, survivor, "the expected lead survives")
+        self.env.invalidate_all()
+        survivor = survivor.sudo()
+        self.assertFalse(merged_away.exists(), "the merged leads are deleted")
+        history = self._losses(survivor)
+        self.assertEqual(
+            history, losses_before, "every loss record survives, on the survivor"
+        )
+        open_losses = history.filtered(lambda loss: loss.state == "lost")
+        self.assertLessEqual(len(open_losses), 1, "at most one open loss")
+        self.assertEqual(
+            not survivor.active,
+            len(open_losses) == 1,
+            "the survivor is lost iff it has exactly one open loss",
+        )
+        if open_losses:
+            self.assertEqual(survivor.probability, 0)
+        self.assertEqual(survivor.lost_date, open_losses.lost_date)
+        self.assertEqual(survivor.lost_by_id, open_losses.lost_by_id)
+        for loss in of_merged:
+            self.assertNotEqual(loss.state, "lost", "losses of merged leads closed")
+        for loss in open_of_merged:
+            self.assertIn("Merged into", loss.restore_note)
+            self.assertIn(survivor.name, loss.restore_note)
+        return survivor
+
+    def _merge_method_case(self, case, ahead_active, behind_active):
+        """Two opportunities of ``case``, the one ahead in the pipeline lost
+        at EARLIER unless active, the one behind lost at NOW unless active."""
+        ahead = self._opportunity(f"CLM Method ahead ({case})")
+        behind = self._opportunity(
+            f"CLM Method behind ({case})", stage_id=self.stage_new.id
+        )
+        if not ahead_active:
+            with freeze_time(EARLIER):
+                self._lose_form(ahead, self.reason_plain, user=self.user_sales_own)
+        if not behind_active:
+            with freeze_time(NOW):
+                self._lose_form(behind, self.reason_plain, user=self.user_manager)
+        return ahead, behind
+
+    # ------------------------------------------------------------
+    # 1. Merge (crm.merge.opportunity)
+    # ------------------------------------------------------------
+
+    @users("clm_sales_own", "clm_manager")
+    def test_merge_lost_into_active(self):
+        """A lost opportunity merged into an active one (further on in the
+        pipeline): its loss record goes to the active one, closed ("Merged
+        into ..."); the survivor stays active, with no current loss."""
+        active = self._opportunity("CLM Merge active")
+        lost = self._opportunity("CLM Merge lost", stage_id=self.stage_new.id)
+        with freeze_time(EARLIER):
+            self._lose_form(lost, self.reason_plain, user=self.user_sales_own)
+        wizard = self._merge_wizard(active | lost)
+        # BUG: stock's merge wizard reads opportunity_ids with active_test:
+        # the lost (archived) lead silently drops out of the selection, and
+        # action_merge fails with "Select at least two Leads/Opportunities
+        # from the list to merge them." although two were selected. The
+        # module must keep lost leads in the merge wizard (as it does for
+        # crm.lead.lost: lead_ids with active_test=False) or refuse them with
+        # an error naming them.
+        self.assertEqual(
+            wizard.opportunity_ids,
+            active | lost,
+            "the merge wizard keeps the lost lead of the selection",
+        )
+        survivor = self._assert_merge_keeps_history(
+            active | lost, active, lambda leads: self._apply_merge(wizard)
+        )
+        self.assertTrue(survivor.active)
+        self.assertFalse(survivor.lost_date)
+        self.assertEqual(self._losses(survivor).state, "recovered")
+
+    @users("clm_sales_own", "clm_manager")
+    def test_merge_two_lost(self):
+        """Two lost opportunities merged: the survivor stays lost with its own
+        open loss (its date and author); the other one's loss moves to it,
+        closed."""
+        ahead = self._opportunity("CLM Merge lost ahead")
+        behind = self._opportunity("CLM Merge lost behind", stage_id=self.stage_new.id)
+        with freeze_time(EARLIER):
+            self._lose_form(ahead, self.reason_plain, user=self.user_sales_own)
+        with freeze_time(NOW):
+            self._lose_form(behind, self.reason_plain, user=self.user_manager)
+        wizard = self._merge_wizard(ahead | behind)
+        # BUG: as in test_merge_lost_into_active, both lost leads drop out of
+        # the wizard (opportunity_ids read with active_test): "Select at
+        # least two Leads/Opportunities" although two were selected.
+        self.assertEqual(
+            wizard.opportunity_ids,
+            ahead | behind,
+            "the merge wizard keeps the lost leads of the selection",
+        )
+        survivor = self._assert_merge_keeps_history(
+            ahead | behind, ahead, lambda leads: self._apply_merge(wizard)
+        )
+        self.assertFalse(survivor.active, "two lost leads merge into a lost one")
+        self.assertEqual(survivor.lost_date, EARLIER)
+        self.assertEqual(survivor.lost_by_id, self.user_sales_own)
+
+    @users("clm_sales_own", "clm_manager")
+    def test_merge_three_with_a_lost_one(self):
+        """Three leads selected, one of them lost: all three are merged (none
+        is silently left out) and the lost one's loss survives."""
+        ahead = self._opportunity("CLM Merge 3 ahead")
+        behind = self._opportunity("CLM Merge 3 behind", stage_id=self.stage_new.id)
+        lost = self._opportunity("CLM Merge 3 lost", stage_id=self.stage_new.id)
+        self._lose_form(lost, self.reason_plain)
+        wizard = self._merge_wizard(ahead | behind | lost)
+        # BUG: the lost lead drops out of the wizard silently; the two active
+        # leads are merged, the lost one stays apart, unmerged, still lost,
+        # and nobody is told.
+        self.assertEqual(wizard.opportunity_ids, ahead | behind | lost)
+        self._assert_merge_keeps_history(
+            ahead | behind | lost, ahead, lambda leads: self._apply_merge(wizard)
+        )
+
+    @users("clm_sales_own", "clm_manager")
+    def test_merge_active_with_recovered_losses(self):
+        """An active opportunity merged with one that was lost and restored
+        twice, either way round: the recovered losses move to the survivor
+        unchanged; the survivor is not lost."""
+        fields_ = ["state", "lost_date", "lost_by_id", "restored_date", "restore_note"]
+        for history_on in ("merged-away lead", "survivor"):
+            with self.subTest(history_on=history_on):
+                ahead = self._opportunity(f"CLM Merge ahead ({history_on})")
+                behind = self._opportunity(
+                    f"CLM Merge behind ({history_on})", stage_id=self.stage_new.id
+                )
+                with_history = behind if history_on == "merged-away lead" else ahead
+                for reason in (self.reason_plain, self.reason_note):
+                    self._lose_form(
+                        with_history, reason, lost_feedback="<p>Budget frozen</p>"
+                    )
+                    self._restore_form(with_history, note="Budget back")
+                losses = self._losses(with_history)
+                self.assertEqual(len(losses), 2)
+                before = losses.read(fields_)
+                survivor = self._assert_merge_keeps_history(
+                    ahead | behind,
+                    ahead,
+                    lambda leads: self._apply_merge(self._merge_wizard(leads)),
+                )
+                self.assertTrue(survivor.active)
+                self.assertEqual(losses.read(fields_), before, "moved as they were")
+
+    @users("clm_sales_own", "clm_manager")
+    def test_merge_method_keeps_history(self):
+        """``crm.lead.merge_opportunity``, the method behind the Merge action
+        (and of API clients), with a lost lead: the history rules hold
+        whichever lead survives. Stock ranks a lost opportunity further on in
+        the pipeline before an active one: the survivor is then lost."""
+        cases = {"lost into active": (True, False), "active into lost": (False, True)}
+        for case, (ahead_active, behind_active) in cases.items():
+            with self.subTest(case=case):
+                ahead, behind = self._merge_method_case(
+                    case, ahead_active, behind_active
+                )
+                survivor = self._assert_merge_keeps_history(
+                    ahead | behind, ahead, lambda leads: leads.merge_opportunity()
+                )
+                self.assertEqual(survivor.active, ahead_active)
+
+    @users("clm_sales_own", "clm_manager")
+    def test_merge_method_two_lost(self):
+        """``crm.lead.merge_opportunity`` on two lost opportunities: the
+        survivor stays lost with its own open loss, the other loss moves to it
+        closed."""
+        ahead, behind = self._merge_method_case("two lost", False, False)
+        try:
+            with mute_logger("odoo.sql_db"):
+                survivor = self._assert_merge_keeps_history(
+                    ahead | behind, ahead, lambda leads: leads.merge_opportunity()
+                )
+        except psycopg2.IntegrityError as error:
+            # BUG: crm.lead.loss._move closes the merged lead's open loss
+            # (restored_date) and moves it (lead_id) in two writes; the flush
+            # sends the new lead_id before the recomputed state ('recovered'):
+            # for a moment the survivor has two open losses and the database
+            # refuses the merge (ExclusionViolation on
+            # crm_lead_loss_one_open_loss_per_lead). Expected: the merge
+            # succeeds, the moved loss is closed ("Merged into ...").
+            self.fail(f"merging two lost leads fails in the database: {error}")
+        self.assertFalse(survivor.active)
+        self.assertEqual(survivor.lost_date, EARLIER)
+        self.assertEqual(survivor.lost_by_id, self.user_sales_own)
