@@ -377,3 +377,306 @@ class TestLossHistoryPaths(CrmLostCommon):
         self.assertFalse(survivor.active)
         self.assertEqual(survivor.lost_date, EARLIER)
         self.assertEqual(survivor.lost_by_id, self.user_sales_own)
+
+    # ------------------------------------------------------------
+    # 2. Duplicate (copy)
+    # ------------------------------------------------------------
+
+    @users("clm_sales_own")
+    def test_duplicate_lost_lead(self):
+        """Duplicating a lost lead whose reason requires a competitor or a
+        closing note works: the copy is lost now, by the user who copied it,
+        with the reason, note and competitor; the original is unchanged."""
+        cases = {
+            "competitor required": (
+                self.reason_competitor,
+                {"lost_competitor_id": self.competitor},
+            ),
+            "note required": (
+                self.reason_note,
+                {"lost_feedback": "<p>They <b>never</b> called back</p>"},
+            ),
+        }
+        for case, (reason, values) in cases.items():
+            with self.subTest(case=case):
+                original = self._opportunity(f"CLM Duplicate {case}")
+                with freeze_time(EARLIER):
+                    self._lose_form(original, reason, user=self.user_manager, **values)
+                original_before = original.sudo().read(ORIGINAL_FIELDS)
+                history_before = self._loss_snapshot(original)
+
+                with freeze_time(NOW):
+                    copy = original.copy()
+                self.env.invalidate_all()
+
+                self.assertNotEqual(copy, original)
+                self.assertRecordValues(
+                    copy,
+                    [
+                        {
+                            "active": False,
+                            "probability": 0,
+                            "lost_reason_id": reason.id,
+                            "lost_competitor_id": original.lost_competitor_id.id,
+                            "lost_feedback": original.lost_feedback,
+                            "lost_date": NOW,
+                            "lost_by_id": self.user_sales_own.id,
+                        }
+                    ],
+                )
+                loss = self._losses(copy)
+                self.assertEqual(len(loss), 1, "the copy has its own loss")
+                self.assertRecordValues(
+                    loss,
+                    [
+                        {
+                            "state": "lost",
+                            "lost_date": NOW,
+                            "lost_by_id": self.user_sales_own.id,
+                            "lost_reason_id": reason.id,
+                            "competitor_id": original.lost_competitor_id.id,
+                            "closing_note": original.lost_feedback,
+                        }
+                    ],
+                )
+                self.assertEqual(
+                    original.sudo().read(ORIGINAL_FIELDS),
+                    original_before,
+                    "the original is unchanged",
+                )
+                self.assertEqual(self._loss_snapshot(original), history_before)
+                self.assertEqual(original.lost_date, EARLIER)
+                self.assertEqual(original.lost_by_id, self.user_manager)
+
+    @users("clm_sales_own")
+    def test_duplicate_active_lead(self):
+        """Duplicating an active lead loses nothing: no loss record, no current
+        loss on the copy (even when the original was lost and restored)."""
+        original = self._opportunity("CLM Duplicate active")
+        self._lose_form(original, self.reason_plain)
+        self._restore_form(original)
+        copy = original.copy()
+        self.env.invalidate_all()
+        self.assertTrue(copy.active)
+        self.assertGreater(copy.probability, 0)
+        self.assertFalse(copy.lost_date)
+        self.assertFalse(copy.lost_by_id)
+        self.assertFalse(copy.lost_reason_id)
+        self.assertFalse(self._losses(copy), "no loss record for an active copy")
+        self.assertEqual(len(self._losses(original)), 1)
+
+    # ------------------------------------------------------------
+    # 3. Lost On / Lost By are the server's
+    # ------------------------------------------------------------
+
+    @users("clm_sales_own")
+    def test_salesperson_cannot_give_lost_date_or_lost_by(self):
+        """A salesperson cannot create a lead lost "as" a colleague or on
+        another date, nor rewrite Lost On / Lost By afterwards, importing or
+        not: a clear error, nothing written."""
+        Lead = self.env["crm.lead"]
+        for context in ({}, {"import_file": True}):
+            for values in (
+                {"lost_date": EARLIER},
+                {"lost_by_id": self.user_sales_all.id},
+                {"lost_date": EARLIER, "lost_by_id": self.user_sales_all.id},
+            ):
+                with self.subTest(context=context, values=values):
+                    name = f"CLM Backdated {sorted(context)} {sorted(values)}"
+                    message = self._error(
+                        Lead.with_context(**context).create,
+                        {
+                            "name": name,
+                            "active": False,
+                            "user_id": self.user_sales_own.id,
+                            **values,
+                        },
+                    )
+                    self.assertIn(LOST_ON_BY_ERROR, message)
+                    self.assertIn("remove these columns or values", message)
+                    self.assertFalse(self._leads_named(name), "nothing created")
+
+        lead = self._opportunity("CLM Lost by Sally")
+        with freeze_time(NOW):
+            self._lose_form(lead, self.reason_plain)
+        history = self._loss_snapshot(lead)
+        for values in (
+            {"lost_date": EARLIER},
+            {"lost_by_id": self.user_sales_all.id},
+            {"lost_date": EARLIER, "lost_feedback": "<p>backdated</p>"},
+        ):
+            with self.subTest(rewrite=values):
+                message = self._error(lead.write, values)
+                self.assertIn(LOST_ON_BY_ERROR, message)
+                self.env.invalidate_all()
+                self.assertEqual(lead.lost_date, NOW)
+                self.assertEqual(lead.lost_by_id, self.user_sales_own)
+                self.assertFalse(lead.lost_feedback)
+                self.assertEqual(self._loss_snapshot(lead), history)
+
+    @users("clm_sales_own")
+    def test_lead_form_sends_no_lost_date_or_lost_by(self):
+        """The lead form shows Lost On / Lost By read-only and never sends
+        them: editing a lost lead's closing note in the form just works."""
+        lead = self._opportunity("CLM Form edit")
+        with freeze_time(EARLIER):
+            self._lose_form(lead, self.reason_plain, user=self.user_manager)
+        form = Form(lead)
+        for field_name in ("lost_date", "lost_by_id"):
+            with self.assertRaises(AssertionError, msg=f"{field_name} read-only"):
+                setattr(form, field_name, False)
+        form.lost_feedback = "<p>Budget moved to next year</p>"
+        form.save()
+        self.env.invalidate_all()
+        self.assertEqual(lead.lost_date, EARLIER)
+        self.assertEqual(lead.lost_by_id, self.user_manager)
+        loss = self._losses(lead)
+        self.assertEqual(loss.closing_note_text, "Budget moved to next year")
+        self.assertEqual(loss.lost_date, EARLIER)
+        self.assertEqual(loss.lost_by_id, self.user_manager)
+
+    @users("clm_manager")
+    def test_manager_import_gives_lost_date_and_lost_by(self):
+        """A sales manager importing history (create, and ``load()`` as Odoo's
+        import does) gives Lost On / Lost By of archived leads; the loss
+        record carries the same values."""
+        Lead = self.env["crm.lead"].with_context(import_file=True, tz="UTC")
+        created = Lead.create(
+            {
+                "name": "CLM Imported lost (create)",
+                "active": False,
+                "lost_reason_id": self.reason_plain.id,
+                "lost_date": EARLIER,
+                "lost_by_id": self.user_sales_all.id,
+            }
+        )
+        result = Lead.load(
+            ["name", "type", "active", "lost_reason_id", "lost_date", "lost_by_id"],
+            [
+                [
+                    "CLM Imported lost (load) 1",
+                    "opportunity",
+                    "False",
+                    "CLM Too expensive",
+                    "2025-01-15 10:00:00",
+                    "Sam All",
+                ],
+                [
+                    "CLM Imported lost (load) 2",
+                    "lead",
+                    "False",
+                    "",
+                    "2024-12-31 23:30:00",
+                    "Sally Own",
+                ],
+            ],
+        )
+        self.assertEqual(result["messages"], [])
+        loaded = Lead.with_context(active_test=False).browse(result["ids"])
+        self.assertEqual(len(loaded), 2)
+        expected = [
+            (created, EARLIER, self.user_sales_all),
+            (loaded[0], datetime(2025, 1, 15, 10, 0), self.user_sales_all),
+            (loaded[1], datetime(2024, 12, 31, 23, 30), self.user_sales_own),
+        ]
+        self.env.invalidate_all()
+        for lead, lost_date, lost_by in expected:
+            with self.subTest(lead=lead.name):
+                self.assertFalse(lead.active)
+                self.assertEqual(lead.probability, 0)
+                self.assertEqual(lead.lost_date, lost_date)
+                self.assertEqual(lead.lost_by_id, lost_by)
+                loss = self._losses(lead)
+                self.assertEqual(len(loss), 1)
+                self.assertRecordValues(
+                    loss,
+                    [
+                        {
+                            "state": "lost",
+                            "lost_date": lost_date,
+                            "lost_by_id": lost_by.id,
+                            "lost_reason_id": lead.lost_reason_id.id,
+                        }
+                    ],
+                )
+
+    @users("clm_sales_own")
+    def test_salesperson_import_of_lost_date_refused(self):
+        """A salesperson's import with Lost On / Lost By columns gets the error
+        in the import result, and nothing is created."""
+        result = (
+            self.env["crm.lead"]
+            .with_context(import_file=True, tz="UTC")
+            .load(
+                ["name", "active", "lost_date", "lost_by_id"],
+                [
+                    ["CLM Sally imports", "False", "2025-01-15 10:00:00", "Sam All"],
+                ],
+            )
+        )
+        # BUG: crm.lead.create pops lost_date/lost_by_id out of the caller's
+        # vals dicts (_crm_lost_pop_server_values) before raising. load()
+        # creates the batch, gets the UserError, then retries record by
+        # record with the same, now stripped, dicts: the retry succeeds, the
+        # lead is created lost now by Sally, and the result has no message
+        # (ids: [<new id>], messages: []). The columns are dropped silently.
+        self.assertFalse(result["ids"], "nothing imported")
+        self.assertTrue(
+            any(
+                message["type"] == "error" and LOST_ON_BY_ERROR in message["message"]
+                for message in result["messages"]
+            ),
+            f"the import reports why: {result['messages']}",
+        )
+        self.assertFalse(self._leads_named("CLM Sally imports"))
+
+    @users("clm_manager")
+    def test_import_lost_date_on_active_lead_write_refused(self):
+        """Importing Lost On / Lost By onto an existing active lead is refused
+        clearly (it is not lost); nothing written."""
+        lead = self._opportunity("CLM Active, imported lost date")
+        Lead = lead.with_context(import_file=True)
+        message = self._error(Lead.write, {"lost_date": EARLIER})
+        self.assertIn("CLM Active, imported lost date", message)
+        self.assertIn("are not lost", message)
+        self.env.invalidate_all()
+        self.assertTrue(lead.active)
+        self.assertFalse(lead.lost_date)
+        self.assertFalse(self._losses(lead))
+
+    @users("clm_manager")
+    def test_import_lost_date_on_active_lead_create_refused(self):
+        """Creating (importing) an active lead with Lost On / Lost By is
+        refused clearly, by create and by ``load()``; nothing created."""
+        Lead = self.env["crm.lead"].with_context(import_file=True, tz="UTC")
+        name = "CLM Imported active with lost date"
+        # BUG: crm.lead.create only uses the imported values of leads created
+        # archived and silently drops those of active leads (write refuses
+        # them with "... are not lost"): the lead is created active, without
+        # its Lost On / Lost By and without a word.
+        with self.subTest(path="create"):
+            message = self._error(
+                Lead.create,
+                {
+                    "name": name,
+                    "lost_date": EARLIER,
+                    "lost_by_id": self.user_sales_all.id,
+                },
+            )
+            self.assertIn(name, message)
+            self.assertIn("are not lost", message)
+            self.assertFalse(self._leads_named(name))
+        with self.subTest(path="load"):
+            result = Lead.load(
+                ["name", "active", "lost_date", "lost_by_id"],
+                [[f"{name} (load)", "True", "2025-01-15 10:00:00", "Sam All"]],
+            )
+            self.assertFalse(result["ids"])
+            self.assertTrue(
+                any(
+                    message["type"] == "error" and "are not lost" in message["message"]
+                    for message in result["messages"]
+                ),
+                f"the import reports why: {result['messages']}",
+            )
+            self.assertFalse(self._leads_named(f"{name} (load)"))
