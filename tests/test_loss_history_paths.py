@@ -14,7 +14,7 @@ from datetime import datetime
 
 import psycopg2
 
-from odoo.exceptions import UserError
+from odoo.exceptions import AccessError, UserError
 from odoo.tests import Form, tagged, users
 from odoo.tests.common import freeze_time
 from odoo.tools import mute_logger
@@ -680,3 +680,277 @@ class TestLossHistoryPaths(CrmLostCommon):
                 f"the import reports why: {result['messages']}",
             )
             self.assertFalse(self._leads_named(f"{name} (load)"))
+
+    # ------------------------------------------------------------
+    # 4. Company boundaries
+    # ------------------------------------------------------------
+
+    @users("clm_manager_mc")
+    def test_company_change_moves_loss_records(self):
+        """A lost lead moved to another company takes its loss records along:
+        the old company's users no longer read them, the new company's do."""
+        lead = self._opportunity("CLM Changes company", user_id=self.user_sales_all.id)
+        self._lose_form(lead, self.reason_plain)
+        self._restore_form(lead)
+        self._lose_form(
+            lead, self.reason_competitor, lost_competitor_id=self.competitor
+        )
+        losses = self._losses(lead)
+        self.assertEqual(len(losses), 2)
+        self.assertEqual(losses.company_id, self.company)
+        Loss = self.env["crm.lead.loss"]
+        old_user = Loss.with_user(self.user_sales_all)
+        new_user = Loss.with_user(self.user_company_2)
+        self.assertEqual(old_user.search([("id", "in", losses.ids)]), losses)
+        self.assertFalse(new_user.search([("id", "in", losses.ids)]))
+
+        lead.write(
+            {
+                "company_id": self.company_2.id,
+                "team_id": self.team_c2.id,
+                "user_id": self.user_company_2.id,
+            }
+        )
+        self.env.invalidate_all()
+        self.assertEqual(losses.company_id, self.company_2)
+        self.assertFalse(lead.active, "still lost")
+        self.assertFalse(old_user.search([("id", "in", losses.ids)]))
+        with self.assertRaises(AccessError):
+            old_user.browse(losses.ids).read(["state"])
+        self.assertEqual(new_user.search([("id", "in", losses.ids)]), losses)
+        self.assertEqual(
+            set(new_user.browse(losses.ids).mapped("state")), {"lost", "recovered"}
+        )
+
+    @users("clm_manager_mc")
+    def test_other_company_competitor_or_reason_refused(self):
+        """A competitor or lost reason of another company is refused on a lead
+        on create, write and in the Mark as Lost dialog: a clear error
+        naming the lead, nothing written."""
+        lead = self._opportunity("CLM Company one deal")
+        other = {
+            "competitor": (
+                "lost_competitor_id",
+                self.competitor_c2,
+                self.reason_competitor,
+            ),
+            "reason": ("lost_reason_id", self.reason_company_2, self.reason_company_2),
+        }
+        for what, (field_name, record, reason) in other.items():
+            with self.subTest(what=what, path="create"):
+                name = f"CLM Created with a {what} of company 2"
+                self._assert_refused(
+                    re.escape(name),
+                    self.env["crm.lead"].create,
+                    {
+                        "name": name,
+                        "active": False,
+                        "company_id": self.company.id,
+                        "lost_reason_id": reason.id,
+                        field_name: record.id,
+                    },
+                )
+                self.assertFalse(self._leads_named(name))
+            with self.subTest(what=what, path="write active lead"):
+                self._assert_refused(
+                    "CLM Company one deal",
+                    lead.write,
+                    {field_name: record.id},
+                )
+                self.assertFalse(lead[field_name])
+            with self.subTest(what=what, path="write lost lead"):
+                lost = self._opportunity(f"CLM Lost company one {what}")
+                self._lose_form(
+                    lost, self.reason_competitor, lost_competitor_id=self.competitor
+                )
+                history = self._loss_snapshot(lost)
+                self._assert_refused(
+                    re.escape(lost.name),
+                    lost.write,
+                    {field_name: record.id},
+                )
+                self.assertEqual(lost.lost_reason_id, self.reason_competitor)
+                self.assertEqual(lost.lost_competitor_id, self.competitor)
+                self.assertEqual(self._loss_snapshot(lost), history)
+            with self.subTest(what=what, path="Mark as Lost"):
+                values = {}
+                if what == "competitor":
+                    values["lost_competitor_id"] = record
+                self._assert_refused(
+                    "CLM Company one deal",
+                    self._lose_form,
+                    lead,
+                    reason,
+                    **values,
+                )
+                self.assertTrue(lead.active)
+                self.assertFalse(self._losses(lead))
+
+    # ------------------------------------------------------------
+    # 5. Won
+    # ------------------------------------------------------------
+
+    @users("clm_sales_own")
+    def test_lost_in_won_stage_restored_is_won_back(self):
+        """A lead lost while in a won stage and restored is won again: its
+        loss is "won back" (the Win/Loss report counts it won); leaving the
+        won stage makes it "recovered"."""
+        Report = self.env["crm.win.loss.report"]
+        paths = {
+            "restore wizard": self._restore_form,
+            "action_unarchive": lambda lead: lead.action_unarchive(),
+        }
+        for path, restore in paths.items():
+            with self.subTest(path=path):
+                lead = self._opportunity(f"CLM Won then lost ({path})")
+                lead.write({"stage_id": self.stage_won.id})
+                self.assertEqual(lead.probability, 100)
+                self._lose_form(lead, self.reason_plain)
+                self.assertFalse(lead.active)
+                self.assertEqual(lead.probability, 0)
+                loss = self._losses(lead)
+                self.assertEqual(loss.stage_id, self.stage_won)
+
+                restore(lead)
+                self.env.invalidate_all()
+                self.assertTrue(lead.active)
+                self.assertEqual(lead.stage_id, self.stage_won)
+                self.assertEqual(loss.state, "won_back")
+                self.env.flush_all()
+                Report.invalidate_model()
+                [row] = Report.search([("lead_id", "=", lead.id)])
+                self.assertEqual((row.outcome, row.won_count), ("won", 1))
+
+                lead.write({"stage_id": self.stage_qualified.id})
+                self.env.invalidate_all()
+                self.assertEqual(loss.state, "recovered")
+                self.env.flush_all()
+                Report.invalidate_model()
+                self.assertEqual(row.outcome, "open")
+
+    @users("clm_sales_own")
+    def test_lost_lead_cannot_get_won_stage_or_probability(self):
+        """A lost lead cannot be moved into a won stage nor given a
+        probability until it is restored: a clear error naming it, nothing
+        written, also for the other leads of the same write."""
+        lost = self._opportunity("CLM Lost, not winnable")
+        active = self._opportunity("CLM Active neighbour", stage_id=self.stage_new.id)
+        self._lose_form(lost, self.reason_plain)
+        history = self._loss_snapshot(lost)
+        for values in (
+            {"stage_id": self.stage_won.id},
+            {"probability": 40},
+            {"probability": 100, "stage_id": self.stage_qualified.id},
+        ):
+            with self.subTest(values=values):
+                message = self._error((lost | active).write, values)
+                self.assertIn("CLM Lost, not winnable", message)
+                self.assertIn("Restore them", message)
+                self.env.invalidate_all()
+                self.assertFalse(lost.active)
+                self.assertEqual(lost.probability, 0)
+                self.assertEqual(lost.stage_id, self.stage_qualified)
+                self.assertEqual(active.stage_id, self.stage_new, "nothing written")
+                self.assertEqual(self._loss_snapshot(lost), history)
+
+    def test_archived_lead_never_has_probability(self):
+        """Every path of the module that archives a lead leaves it with no
+        chance left (probability 0), whatever else the same call gives."""
+        Lead = self.env["crm.lead"]
+        paths = {
+            "create archived with a probability": lambda: Lead.create(
+                {"name": "CLM p1", "active": False, "probability": 60}
+            ),
+            "create archived in a won stage": lambda: Lead.create(
+                {"name": "CLM p2", "active": False, "stage_id": self.stage_won.id}
+            ),
+            "write active=False with a probability": lambda: self._opportunity(
+                "CLM p3"
+            ).write({"active": False, "probability": 60}),
+            "archive a won lead": lambda: self._opportunity(
+                "CLM p4", stage_id=self.stage_won.id
+            ).action_archive(),
+            "Mark as Lost on a won lead": lambda: self._lose_form(
+                self._opportunity("CLM p5", stage_id=self.stage_won.id),
+                self.reason_plain,
+            ),
+            "batch of active and lost with a probability": lambda: (
+                self._opportunity("CLM p6") | self._lost_opportunity("CLM p7")
+            ).write({"active": False, "probability": 60}),
+        }
+        for path, call in paths.items():
+            with self.subTest(path=path):
+                call()
+        self.env.flush_all()
+        names = [f"CLM p{index}" for index in range(1, 8)]
+        leads = self._leads_named(*names)
+        self.assertEqual(len(leads), 7)
+        for lead in leads:
+            self.assertFalse(lead.active, lead.name)
+            self.assertEqual(lead.probability, 0, lead.name)
+            self.assertEqual(self._losses(lead).mapped("state"), ["lost"])
+
+    def test_archive_into_won_stage_has_no_probability(self):
+        """Archiving a lead and moving it into a won stage in one write (an
+        import, an API client) gives a lost lead: probability 0."""
+        lead = self._opportunity("CLM Archived into won")
+        lead.write({"active": False, "stage_id": self.stage_won.id})
+        self.env.invalidate_all()
+        self.assertFalse(lead.active)
+        self.assertEqual(self._losses(lead).state, "lost")
+        # BUG: crm.lead.write sets probability=0 for leads being lost, then
+        # stock's write (called by super()) sees the won stage and overrides
+        # it with probability=100: an archived lead with 100%, counted lost
+        # by the reports, "100%" in lists, contradicting "lost = archived and
+        # probability 0". Expected: probability 0 (or a clear error).
+        self.assertEqual(lead.probability, 0)
+        self.assertEqual(lead.automated_probability, 0)
+
+    def _lost_opportunity(self, name):
+        lead = self._opportunity(name)
+        lead.write({"active": False})
+        return lead
+
+    # ------------------------------------------------------------
+    # 6. Closing-note styles
+    # ------------------------------------------------------------
+
+    @users("clm_sales_own")
+    def test_closing_note_styles_sanitized(self):
+        """A closing note trying to cover the screen (position: fixed,
+        z-index) loses those styles on the lead and on its loss record,
+        whichever way it is given; its text is kept."""
+        paths = {
+            "wizard": lambda lead: self._lose_form(
+                lead, self.reason_note, lost_feedback=OVERLAY_NOTE
+            ),
+            "action_set_lost": lambda lead: lead.action_set_lost(
+                lost_reason_id=self.reason_note.id, lost_feedback=OVERLAY_NOTE
+            ),
+            "write on an active lead": lambda lead: lead.write(
+                {
+                    "active": False,
+                    "lost_reason_id": self.reason_note.id,
+                    "lost_feedback": OVERLAY_NOTE,
+                }
+            ),
+            "write on a lost lead": lambda lead: (
+                self._lose_form(
+                    lead, self.reason_note, lost_feedback="<p>first note</p>"
+                ),
+                lead.write({"lost_feedback": OVERLAY_NOTE}),
+            ),
+        }
+        for path, lose in paths.items():
+            with self.subTest(path=path):
+                lead = self._opportunity(f"CLM Overlay note ({path})")
+                lose(lead)
+                self.env.invalidate_all()
+                loss = self._losses(lead)
+                self.assertFalse(lead.active)
+                self.assertEqual(len(loss), 1)
+                for stored in (lead.lost_feedback, loss.closing_note):
+                    self.assertFalse(OVERLAY_STYLES.search(stored), stored)
+                    self.assertIn("<b>too high</b>", stored)
+                self.assertEqual(lead.lost_note, "Their price was *too high*")
+                self.assertEqual(loss.closing_note_text, "Their price was *too high*")
