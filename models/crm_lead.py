@@ -114,24 +114,25 @@ class CrmLead(models.Model):
         for lead in self:
             lead.loss_count = counts.get(lead.id, 0)
 
-    @api.constrains("lost_reason_id", "type", "team_id", "company_id")
+    @api.constrains(
+        "active",
+        "lost_reason_id",
+        "type",
+        "team_id",
+        "company_id",
+        "lost_feedback",
+        "lost_competitor_id",
+    )
     def _check_lost_reason_policy(self):
-        """A lost reason given to a lost lead (API included) must be active
-        and apply to the lead; a lost lead changing type, team or company
-        must keep a reason that applies to it."""
-        self._crm_lost_check_policy(check_reason=True)
-
-    @api.constrains("lost_feedback", "lost_competitor_id")
-    def _check_lost_reason_requirements(self):
-        """Editing a lost lead later keeps what its reason requires, even when
-        the reason was archived or restricted since."""
-        self._crm_lost_check_policy(check_reason=False)
-
-    def _crm_lost_check_policy(self, check_reason):
+        """A lost lead (API included) keeps a reason that applies to it, with
+        what the reason requires, whatever changes on the lead (its type,
+        team, company, note...). Whether the reason is still active is
+        checked when it is chosen (``_crm_lost_check_reason_active``): a
+        reason archived since does not block leads lost with it."""
         lost = self.filtered(lambda lead: not lead.active and lead.lost_reason_id)
         errors = []
         for reason, leads in lost.grouped("lost_reason_id").items():
-            errors += reason._get_usage_errors(leads, check_usable=check_reason)
+            errors += reason._get_usage_errors(leads, check_active=False)
         if errors:
             raise ValidationError("\n".join(errors))
 
@@ -142,9 +143,15 @@ class CrmLead(models.Model):
     @api.model_create_multi
     def create(self, vals_list):
         self._crm_lost_check_references(vals_list)
+        # the caller's dicts stay untouched (import retries them one by one)
+        vals_list = [dict(vals) for vals in vals_list]
         imported = [self._crm_lost_pop_server_values(vals) for vals in vals_list]
-        for vals in vals_list:
-            if vals.get("active") is False:
+        for vals, values in zip(vals_list, imported, strict=True):
+            if vals.get("active", True) is not False:
+                self._crm_lost_check_active_values(
+                    vals, bool(values), vals.get("name") or _("New")
+                )
+            else:
                 # lost: no chance left, as stock's archiving (toggle_active)
                 vals.update(probability=0, automated_probability=0)
         leads = super().create(vals_list)
@@ -166,6 +173,9 @@ class CrmLead(models.Model):
         close or update the loss records."""
         self._crm_lost_check_references([vals])
         vals = dict(vals)
+        for field_name in ("lost_reason_id", "lost_competitor_id"):
+            if isinstance(vals.get(field_name), models.BaseModel):
+                vals[field_name] = vals[field_name].id  # stock's merge
         imported = self._crm_lost_pop_server_values(vals)
         losing = restoring = self.browse()
         if "active" in vals:
@@ -174,17 +184,23 @@ class CrmLead(models.Model):
             else:
                 losing = self.filtered("active")
             (losing | restoring)._crm_lost_lock()
+        staying_lost = self.filtered(lambda lead: not lead.active) - restoring
+        (staying_lost | losing)._crm_lost_check_no_chance(vals, losing)
         if losing:
-            # lost: no chance left, as stock's archiving (toggle_active)
+            # the values of the loss (action_set_lost, Mark as Lost) come with
+            # the archiving itself, so that the loss opens complete; lost: no
+            # chance left, as stock's archiving (toggle_active)
+            vals = {**(self.env.context.get("crm_lost_values") or {}), **vals}
             vals.update(probability=0, automated_probability=0)
         elif restoring:
             # restored: no current loss (stock's toggle_active clears the
             # reason too)
-            vals = {**dict.fromkeys(LEAD_LOSS_FIELDS, False), **vals}
-        elif vals.get("probability") or vals.get("stage_id"):
-            self._crm_lost_check_probability(vals)
-        if imported:
-            (self.filtered("active") - losing | restoring)._crm_lost_check_can_import()
+            vals.update(dict.fromkeys(LEAD_LOSS_FIELDS, False))
+        elif active := self - staying_lost:
+            active._crm_lost_check_active_values(
+                vals, bool(imported), active._crm_lost_names()
+            )
+        (staying_lost | losing)._crm_lost_check_reason_active(vals)
         result = super().write(vals)
         Loss = self.env["crm.lead.loss"]
         Loss._on_leads_written(self, vals, losing, restoring)
@@ -198,7 +214,8 @@ class CrmLead(models.Model):
         vals_list = super().copy_data(default=default)
         for lead, vals in zip(self, vals_list, strict=False):
             if not vals.get("active", lead.active):
-                for field_name in LEAD_LOSS_FIELDS:
+                # the revisit date is computed again from the copy's loss
+                for field_name in ("lost_feedback", "lost_competitor_id"):
                     vals.setdefault(
                         field_name,
                         self._fields[field_name].convert_to_write(
@@ -226,14 +243,34 @@ class CrmLead(models.Model):
     # ------------------------------------------------------------
 
     def action_set_lost(self, **additional_values):
-        """Keep the stock API; values prepared by the Mark as Lost wizard
-        (closing note, competitor, revisit date) travel in the context."""
-        wizard_values = self.env.context.get("crm_lost_values")
-        leads = self
-        if wizard_values:
-            additional_values = {**wizard_values, **additional_values}
-            leads = self.with_context(crm_lost_values=False)
-        return super(CrmLead, leads).action_set_lost(**additional_values)
+        """Keep the stock API (archive, then write the values). The values,
+        with those prepared by the Mark as Lost wizard (closing note,
+        competitor, revisit date), travel in the context to the archiving
+        ``write``, which opens the loss with them."""
+        values = {
+            **(self.env.context.get("crm_lost_values") or {}),
+            **additional_values,
+        }
+        self._crm_lost_check_references([values])
+        if values.get("lost_reason_id"):
+            # the whole selection at once, before anything is written
+            reason = self.env["crm.lost.reason"].browse(values["lost_reason_id"])
+            errors = reason._get_usage_errors(
+                self,
+                note=values.get("lost_feedback"),
+                competitor=(
+                    self.env["crm.lost.competitor"].browse(
+                        values["lost_competitor_id"]
+                    )
+                    if "lost_competitor_id" in values
+                    else None
+                ),
+                check_active=any(self.mapped(lambda lead: lead.lost_reason_id != reason)),
+            )
+            if errors:
+                raise ValidationError("\n".join(errors))
+        leads = self.with_context(crm_lost_values=values)
+        return super(CrmLead, leads).action_set_lost(**values)
 
     def action_archive_or_mark_lost(self):
         """Archive entry of the web client's action menu: when a lost reason is
@@ -348,33 +385,69 @@ class CrmLead(models.Model):
             )
         return given
 
-    def _crm_lost_check_can_import(self):
-        """``self``: leads that will not be lost after a history import."""
-        not_lost = self
-        if not_lost:
+    @api.model
+    def _crm_lost_check_active_values(self, vals, has_imported, names):
+        """Leads that stay (or are created) active have no current loss:
+        refuse a closing note, competitor, revisit date or imported Lost On /
+        Lost By for them (the lost reason is stock's field: stock lets it be
+        set beforehand, and checks it when the lead is lost)."""
+        given = [
+            self._fields[name].get_description(self.env)["string"]
+            for name in ("lost_feedback", "lost_competitor_id", "lost_revisit_date")
+            if vals.get(name)
+        ]
+        if has_imported:
+            given += [_("Lost On"), _("Lost By")]
+        if given:
             raise UserError(
                 _(
-                    "%(leads)s are not lost: Lost On and Lost By can only be "
-                    "imported for lost leads and opportunities. Import them "
-                    "archived, or remove these values.",
-                    leads=not_lost._crm_lost_names(),
+                    "%(leads)s are not lost: %(fields)s can only be given to lost "
+                    "leads and opportunities. Mark them lost (or import them "
+                    "archived), or remove these values.",
+                    leads=names,
+                    fields=", ".join(given),
                 )
             )
 
-    def _crm_lost_check_probability(self, vals):
-        """A lost lead has no chance left: neither a probability nor a won
-        stage (stock's write gives it 100%) until it is restored."""
-        if not vals.get("probability") and not (
-            self.env["crm.stage"].browse(vals["stage_id"]).is_won
-        ):
+    def _crm_lost_check_no_chance(self, vals, losing):
+        """``self``: leads lost, or being lost, by this write. A lost lead has
+        no chance left: neither a probability nor a won stage (stock's write
+        gives it 100%) until it is restored."""
+        if not self:
             return
-        lost = self.filtered(lambda lead: not lead.active)
-        if lost:
+        won_stage = vals.get("stage_id") and (
+            self.env["crm.stage"].browse(vals["stage_id"]).is_won
+        )
+        if won_stage or (vals.get("probability") and not losing):
             raise UserError(
                 _(
-                    "%(leads)s are lost: a lost lead has no chance left. Restore "
-                    "them before changing their probability.",
-                    leads=lost._crm_lost_names(),
+                    "%(leads)s are lost: a lost lead has no chance left, neither "
+                    "a probability nor a won stage. Restore them (or mark them "
+                    "won) first, then change their stage or probability.",
+                    leads=self._crm_lost_names(),
+                )
+            )
+
+    def _crm_lost_check_reason_active(self, vals):
+        """``self``: leads lost, or being lost, by this write. The reason they
+        get now (given, or set beforehand on an active lead) must be active;
+        a reason archived since the loss does not matter."""
+        if not self:
+            return
+        if vals.get("lost_reason_id"):
+            reasons = self.env["crm.lost.reason"].browse(vals["lost_reason_id"])
+            leads = self.filtered(lambda lead: lead.lost_reason_id != reasons)
+        else:
+            leads = self.filtered(lambda lead: lead.active and lead.lost_reason_id)
+            reasons = leads.lost_reason_id
+        archived = reasons.sudo().filtered(lambda reason: not reason.active)
+        if leads and archived:
+            raise ValidationError(
+                _(
+                    "The lost reason %(reason)s is archived: %(leads)s cannot be "
+                    "lost with it. Pick an active lost reason.",
+                    reason=", ".join(archived.mapped("name")),
+                    leads=leads._crm_lost_names(),
                 )
             )
 
@@ -387,11 +460,29 @@ class CrmLead(models.Model):
         names."""
         errors = []
         for field_name in ("lost_reason_id", "lost_competitor_id"):
-            ids = {
-                vals[field_name]
+            values = {
+                # a record is fine too (stock's merge writes one)
+                value.id if isinstance(value, models.BaseModel) else value
                 for vals in vals_list
-                if vals.get(field_name) and isinstance(vals[field_name], int)
+                if (value := vals.get(field_name))
             }
+            wrong = {
+                value
+                for value in values
+                if not isinstance(value, int) or isinstance(value, bool)
+            }
+            if wrong:
+                errors.append(
+                    _(
+                        "%(field)s: %(values)s is not the ID of a record. Give the "
+                        "ID (a number) of an existing record, or False.",
+                        field=self._fields[field_name].get_description(self.env)[
+                            "string"
+                        ],
+                        values=", ".join(sorted(map(repr, wrong))),
+                    )
+                )
+            ids = values - wrong
             if not ids:
                 continue
             comodel = self.env[self._fields[field_name].comodel_name]

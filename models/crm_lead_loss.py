@@ -102,6 +102,9 @@ class CrmLeadLoss(models.Model):
     expected_revenue = fields.Monetary(currency_field="currency_id")
     currency_id = fields.Many2one("res.currency", string="Currency")
     days_open = fields.Integer(
+        compute="_compute_days_open",
+        store=True,
+        precompute=True,
         aggregator="avg",
         help="Days between the creation of the lead and this loss.",
     )
@@ -165,6 +168,17 @@ class CrmLeadLoss(models.Model):
             else:
                 loss.state = "recovered"
 
+    # not on lead_id: a loss moved to another lead (merge) keeps its history
+    @api.depends("lost_date")
+    def _compute_days_open(self):
+        for loss in self:
+            created = loss.lead_id.create_date
+            loss.days_open = (
+                max((loss.lost_date - created).days, 0)
+                if created and loss.lost_date
+                else 0
+            )
+
     @api.depends("closing_note")
     def _compute_closing_note_text(self):
         for loss in self:
@@ -217,10 +231,6 @@ class CrmLeadLoss(models.Model):
         """Values of the loss record opened for ``lead``, just lost: what the
         lead was at that moment; ``values`` (date and author) complete them."""
         currency = lead.company_id.currency_id or self.env.company.currency_id
-        lost_date = fields.Datetime.to_datetime(values["lost_date"])
-        days_open = 0
-        if lead.create_date and lost_date:
-            days_open = max((lost_date - lead.create_date).days, 0)
         return {
             "lead_id": lead.id,
             "user_id": lead.user_id.id,
@@ -233,7 +243,6 @@ class CrmLeadLoss(models.Model):
             "competitor_id": lead.lost_competitor_id.id,
             "expected_revenue": lead.expected_revenue,
             "currency_id": currency.id,
-            "days_open": days_open,
             "revisit_date": lead.lost_revisit_date,
             "is_automatic": bool(self.env.context.get("crm_lost_automatic")),
             **values,
@@ -285,6 +294,8 @@ class CrmLeadLoss(models.Model):
         are merged into. Their open losses are closed first: ``target`` keeps
         its own state (and its own open loss if it is lost)."""
         self._close(leads, note=_("Merged into %(lead)s", lead=target.display_name))
+        # closed in the database before they join an open loss of target
+        self.sudo().flush_model(["restored_date", "state"])
         losses = self.sudo().search([("lead_id", "in", leads.ids)])
         losses.write({"lead_id": target.id})
         return losses

@@ -4,6 +4,7 @@
 from odoo import _, api, fields, models, tools
 from odoo.exceptions import UserError, ValidationError
 from odoo.osv import expression
+from odoo.tools.mail import html_to_inner_content
 
 
 class CrmLostReason(models.Model):
@@ -114,6 +115,35 @@ class CrmLostReason(models.Model):
                     )
                 )
 
+    @api.constrains("company_id")
+    def _check_company_of_leads(self):
+        """A reason limited to a company cannot leave leads of another
+        company that use it (they would lose access to their own reason)."""
+        for reason in self.filtered("company_id"):
+            foreign = (
+                self.env["crm.lead"]
+                .sudo()
+                .with_context(active_test=False)
+                .search(
+                    [
+                        ("lost_reason_id", "=", reason.id),
+                        ("company_id", "!=", reason.company_id.id),
+                    ],
+                    limit=6,
+                )
+            )
+            if foreign:
+                raise ValidationError(
+                    _(
+                        "Lost reason %(reason)s cannot be limited to %(company)s: "
+                        "%(leads)s of other companies use it. Create a reason for "
+                        "%(company)s instead.",
+                        reason=reason.name,
+                        company=reason.company_id.name,
+                        leads=foreign._crm_lost_names(),
+                    )
+                )
+
     @api.ondelete(at_uninstall=False)
     def _unlink_except_used(self):
         used_by_leads = (
@@ -146,7 +176,7 @@ class CrmLostReason(models.Model):
         """Whether a closing note leaves nothing to read: an empty editor, but
         also non-breaking spaces or markup that shows no text once sanitized
         (an empty image or svg...)."""
-        return tools.is_html_empty(note) or not tools.html2plaintext(note).strip()
+        return tools.is_html_empty(note) or not html_to_inner_content(note).strip()
 
     @api.model
     def _get_usable_domain(self, leads):
@@ -167,16 +197,19 @@ class CrmLostReason(models.Model):
             domain.append(("company_id", "in", [False, *company.ids]))
         return domain
 
-    def _get_usage_errors(self, leads, note=None, competitor=None, check_usable=True):
+    def _get_usage_errors(
+        self, leads, note=None, competitor=None, check_active=True, check_usable=True
+    ):
         """Why this (single) reason may not be used to lose ``leads``.
 
         :param note: closing note given for all leads; None reads each lead's
             own ``lost_feedback``
         :param competitor: crm.lost.competitor given for all leads; None reads
             each lead's own ``lost_competitor_id``
-        :param check_usable: also check that the reason is active and applies
-            to the leads (False: only what it requires, note and competitor,
-            for leads lost with it already)
+        :param check_active: check that the reason is active (False for
+            leads lost with it already: archiving a used reason is allowed)
+        :param check_usable: check that the reason applies to the leads
+            (type, team, company)
         :return: list of messages naming the offending records and the fix
         """
         self.ensure_one()
@@ -184,15 +217,15 @@ class CrmLostReason(models.Model):
         # rule): explain why it cannot be used instead of an access error
         reason = self.sudo()
         errors = []
-        if check_usable:
-            if not reason.active:
-                errors.append(
-                    _(
-                        "The lost reason %(reason)s is archived. Pick an active "
-                        "lost reason.",
-                        reason=reason.name,
-                    )
+        if check_active and not reason.active:
+            errors.append(
+                _(
+                    "The lost reason %(reason)s is archived. Pick an active "
+                    "lost reason.",
+                    reason=reason.name,
                 )
+            )
+        if check_usable:
             for wrong, why in reason._get_inapplicable_leads(leads):
                 errors.append(
                     _(

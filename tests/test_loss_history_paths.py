@@ -890,21 +890,18 @@ class TestLossHistoryPaths(CrmLostCommon):
             self.assertEqual(lead.probability, 0, lead.name)
             self.assertEqual(self._losses(lead).mapped("state"), ["lost"])
 
-    def test_archive_into_won_stage_has_no_probability(self):
+    def test_archive_into_won_stage_is_refused(self):
         """Archiving a lead and moving it into a won stage in one write (an
-        import, an API client) gives a lost lead: probability 0."""
+        import, an API client): stock's write would give it 100%, an
+        archived lead with a chance. Refused clearly, nothing written."""
         lead = self._opportunity("CLM Archived into won")
-        lead.write({"active": False, "stage_id": self.stage_won.id})
+        stage = lead.stage_id
+        with self.assertRaisesRegex(UserError, "CLM Archived into won.*won stage"):
+            lead.write({"active": False, "stage_id": self.stage_won.id})
         self.env.invalidate_all()
-        self.assertFalse(lead.active)
-        self.assertEqual(self._losses(lead).state, "lost")
-        # BUG: crm.lead.write sets probability=0 for leads being lost, then
-        # stock's write (called by super()) sees the won stage and overrides
-        # it with probability=100: an archived lead with 100%, counted lost
-        # by the reports, "100%" in lists, contradicting "lost = archived and
-        # probability 0". Expected: probability 0 (or a clear error).
-        self.assertEqual(lead.probability, 0)
-        self.assertEqual(lead.automated_probability, 0)
+        self.assertTrue(lead.active)
+        self.assertEqual(lead.stage_id, stage)
+        self.assertFalse(self._losses(lead))
 
     def _lost_opportunity(self, name):
         lead = self._opportunity(name)

@@ -394,9 +394,18 @@ class TestLossRecords(LossRecordsCommon):
         self._lose(lead, self.reason_plain)
         self._restore(lead)
         loss = self._losses(lead)
-        lead.write({"lost_feedback": "<p>note on an active lead</p>"})
+        for vals in (
+            {"lost_feedback": "<p>note on an active lead</p>"},
+            {"lost_competitor_id": self.competitor.id},
+            {"lost_revisit_date": "2030-01-01"},
+        ):
+            with self.subTest(vals=vals), self.assertRaisesRegex(
+                UserError, "are not lost"
+            ):
+                lead.write(vals)
         self.assertEqual(self._losses(lead), loss)
         self.assertFalse(loss.closing_note_text)
+        self.assertFalse(lead.lost_feedback or lead.lost_competitor_id)
 
     # ------------------------------------------------------------
     # Won back
@@ -461,7 +470,7 @@ class TestLossRecords(LossRecordsCommon):
         for vals in ({"stage_id": self.stage_won.id}, {"probability": 40}):
             with (
                 self.subTest(vals=vals),
-                self.assertRaisesRegex(UserError, "Restore them before"),
+                self.assertRaisesRegex(UserError, "Restore them"),
             ):
                 lead.write(vals)
         self.assertFalse(lead.active)

@@ -392,14 +392,23 @@ def shell_report(db, script, label):
     return json.loads(lines[-1][len(MARK) :])
 
 
+# columns 18.0.1.1.0 renamed (one name per concept), compared under their
+# new name
+RENAMED = {"crm_lost_reason": {"reengage_after_days": "revisit_after_days"}}
+
+
 def snapshot(db):
-    """Rows of each table of TABLES as {id: {column: value}}."""
+    """Rows of each table of TABLES as {id: {column: value}}, renamed
+    columns under their new name."""
     result = {}
     with contextlib.closing(psycopg2.connect(dbname=db.name)) as conn:
         with conn, conn.cursor() as cr:
             for name, sql in TABLES.items():
                 cr.execute(sql)
-                columns = [column.name for column in cr.description]
+                renamed = RENAMED.get(name, {})
+                columns = [
+                    renamed.get(column.name, column.name) for column in cr.description
+                ]
                 result[name] = {
                     row[0]: dict(zip(columns, row, strict=True))
                     for row in cr.fetchall()
