@@ -12,3 +12,4 @@ from . import test_reengage_ui
 from . import test_concurrency
 from . import test_lost_properties
 from . import test_competitor_category
+from . import test_loss_state_machine
