@@ -35,8 +35,11 @@ number of steps run, the time and the outcome of each kind of operation are
 logged at the end (INFO; refusals at DEBUG), e.g.
 ``tools/test crm_lost_management/tests/test_loss_state_machine.py
 --odoo-log-level=info -rP``.
+
+``TestLossStateMachineFindings``: the bugs the machine found, minimised.
 """
 
+import contextlib
 import logging
 import time
 from collections import Counter, defaultdict
@@ -1211,3 +1214,81 @@ class TestLossStateMachine(CrmLostCommon):
                 ),
             )
         self.assertGreaterEqual(machine.steps, 300, "steps run")
+
+
+@tagged("post_install", "-at_install")
+class TestLossStateMachineFindings(CrmLostCommon):
+    """Bugs found by ``LossStateMachine``, minimised: each test states what
+    the state machine expects and fails until the bug is fixed in models/."""
+
+    def _merge(self, leads):
+        """Merge as an RPC call does: in a new request, nothing in the cache."""
+        self.env.flush_all()
+        self.env.invalidate_all()
+        with self.env.cr.savepoint():
+            return leads.merge_opportunity()
+
+    def test_merge_lost_into_lost(self):
+        """FINDING 1 (state machine: merge, invariant "only a refusal or
+        success"). Merging a lost lead into a lost lead crashes with an
+        IntegrityError (crm_lead_loss_one_open_loss_per_lead): ``_move``
+        closes the merged lead's open loss (state recomputed later), then
+        moves it; the move is flushed first, while the loss still reads
+        'lost' in the database, next to the open loss of the lead it is
+        merged into. Expected: merged, the history moved, one open loss."""
+        leads = self.opportunity | self.opportunity_2
+        leads.action_set_lost(lost_reason_id=self.reason_plain.id)
+        losses = self._losses(leads)
+        head = self._merge(leads)
+        self.assertEqual(self._losses(head), losses)
+        self.assertEqual(self._losses(head).mapped("state").count("lost"), 1)
+
+    def test_merge_two_lost_into_active(self):
+        """FINDING 1, second form: two lost leads merged into an active lead
+        (their two closed losses moved by one UPDATE, both still 'lost')."""
+        self.opportunity.stage_id = self.stage_qualified
+        lost = self.opportunity_2 | self.lead
+        lost.action_set_lost(lost_reason_id=self.reason_plain.id)
+        leads = self.opportunity | lost
+        losses = self._losses(leads)
+        head = self._merge(leads)
+        self.assertEqual(head, self.opportunity)
+        self.assertEqual(self._losses(head), losses)
+        self.assertEqual(set(losses.mapped("state")), {"recovered"})
+
+    def test_lost_fields_on_active_lead(self):
+        """FINDING 2 (state machine: edit_lost_fields_of_active_lead,
+        invariant 2 "an active lead has no current loss data"). ``write`` (RPC,
+        import) gives an active lead a competitor, revisit date, closing note
+        or lost reason, and keeps them: the lead carries loss data without
+        being lost, and losing it later copies them, stale, onto its loss.
+        Expected: refused (UserError/ValidationError), or not kept."""
+        lead = self.opportunity
+        values = {
+            "lost_competitor_id": self.competitor.id,
+            "lost_revisit_date": "2030-01-01",
+            "lost_feedback": "<p>stale</p>",
+            "lost_reason_id": self.reason_plain.id,
+        }
+        for field, value in values.items():
+            with self.subTest(field=field):
+                # refused (rolled back) or accepted, it must not be kept
+                with (
+                    contextlib.suppress(UserError, ValidationError),
+                    self.env.cr.savepoint(),
+                ):
+                    lead.write({field: value})
+                self.assertFalse(lead[field], f"an active lead has no {field}")
+
+    def test_merge_gives_active_lead_a_lost_reason(self):
+        """FINDING 2, through merge: stock merge gives the lead merged into
+        the lost reason of a merged lost lead when its probability is 0 (a
+        lead restored by ``write({'active': True})`` keeps 0%). Expected: the
+        merge result, active, has no lost reason."""
+        self.opportunity.stage_id = self.stage_qualified
+        self.opportunity.probability = 0
+        self.opportunity_2.action_set_lost(lost_reason_id=self.reason_plain.id)
+        head = self._merge(self.opportunity | self.opportunity_2)
+        self.assertEqual(head, self.opportunity)
+        self.assertTrue(head.active)
+        self.assertFalse(head.lost_reason_id, "an active lead has no lost reason")
