@@ -750,10 +750,16 @@ class LossStateMachine(RuleBasedStateMachine):
         actor=actors,
         order=st.permutations(range(POOL_MAX)),
         size=st.sampled_from([2, 3]),
+        among=st.sampled_from(["pool", "lost"]),
         method=st.sampled_from(["api", "api", "wizard"]),
     )
-    def merge(self, actor, order, size, method):
+    def merge(self, actor, order, size, among, method):
+        """Merge 2-3 leads of the pool, or of its lost leads (duplicates
+        found when converting a lead include lost opportunities)."""
         pool = self._pool()
+        lost = self._lost_pool()
+        if among == "lost" and len(lost) >= 2:
+            pool = lost
         lead_ids = sorted([pool[index] for index in order if index < len(pool)][:size])
 
         def operation(env):
