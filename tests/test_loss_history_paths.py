@@ -6,8 +6,8 @@ besides the module's own buttons (merge, duplicate, import, company change,
 won stages, closing-note markup).
 
 Each test proves one of two things: a clear error (naming the record and the
-fix) with nothing written, or the consistent result. Tests marked ``BUG:``
-fail on purpose: they describe what the models must do and do not do yet."""
+fix) with nothing written, or the consistent result. Comments marked
+``Fixed:`` tell the bug the test found (and failed on)."""
 
 import re
 from datetime import datetime
@@ -245,7 +245,7 @@ class TestLossHistoryPaths(CrmLostCommon):
         with freeze_time(EARLIER):
             self._lose_form(lost, self.reason_plain, user=self.user_sales_own)
         wizard = self._merge_wizard(active | lost)
-        # BUG: stock's merge wizard reads opportunity_ids with active_test:
+        # Fixed: stock's merge wizard reads opportunity_ids with active_test:
         # the lost (archived) lead silently drops out of the selection, and
         # action_merge fails with "Select at least two Leads/Opportunities
         # from the list to merge them." although two were selected. The
@@ -276,7 +276,7 @@ class TestLossHistoryPaths(CrmLostCommon):
         with freeze_time(NOW):
             self._lose_form(behind, self.reason_plain, user=self.user_manager)
         wizard = self._merge_wizard(ahead | behind)
-        # BUG: as in test_merge_lost_into_active, both lost leads drop out of
+        # Fixed: as in test_merge_lost_into_active, both lost leads drop out of
         # the wizard (opportunity_ids read with active_test): "Select at
         # least two Leads/Opportunities" although two were selected.
         self.assertEqual(
@@ -300,7 +300,7 @@ class TestLossHistoryPaths(CrmLostCommon):
         lost = self._opportunity("CLM Merge 3 lost", stage_id=self.stage_new.id)
         self._lose_form(lost, self.reason_plain)
         wizard = self._merge_wizard(ahead | behind | lost)
-        # BUG: the lost lead drops out of the wizard silently; the two active
+        # Fixed: the lost lead drops out of the wizard silently; the two active
         # leads are merged, the lost one stays apart, unmerged, still lost,
         # and nobody is told.
         self.assertEqual(wizard.opportunity_ids, ahead | behind | lost)
@@ -366,7 +366,7 @@ class TestLossHistoryPaths(CrmLostCommon):
                     ahead | behind, ahead, lambda leads: leads.merge_opportunity()
                 )
         except psycopg2.IntegrityError as error:
-            # BUG: crm.lead.loss._move closes the merged lead's open loss
+            # Fixed: crm.lead.loss._move closes the merged lead's open loss
             # (restored_date) and moves it (lead_id) in two writes; the flush
             # sends the new lead_id before the recomputed state ('recovered'):
             # for a moment the survivor has two open losses and the database
@@ -614,7 +614,7 @@ class TestLossHistoryPaths(CrmLostCommon):
                 ],
             )
         )
-        # BUG: crm.lead.create pops lost_date/lost_by_id out of the caller's
+        # Fixed: crm.lead.create pops lost_date/lost_by_id out of the caller's
         # vals dicts (_crm_lost_pop_server_values) before raising. load()
         # creates the batch, gets the UserError, then retries record by
         # record with the same, now stripped, dicts: the retry succeeds, the
@@ -650,7 +650,7 @@ class TestLossHistoryPaths(CrmLostCommon):
         refused clearly, by create and by ``load()``; nothing created."""
         Lead = self.env["crm.lead"].with_context(import_file=True, tz="UTC")
         name = "CLM Imported active with lost date"
-        # BUG: crm.lead.create only uses the imported values of leads created
+        # Fixed: crm.lead.create only uses the imported values of leads created
         # archived and silently drops those of active leads (write refuses
         # them with "... are not lost"): the lead is created active, without
         # its Lost On / Lost By and without a word.
