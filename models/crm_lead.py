@@ -259,13 +259,13 @@ class CrmLead(models.Model):
                 self,
                 note=values.get("lost_feedback"),
                 competitor=(
-                    self.env["crm.lost.competitor"].browse(
-                        values["lost_competitor_id"]
-                    )
+                    self.env["crm.lost.competitor"].browse(values["lost_competitor_id"])
                     if "lost_competitor_id" in values
                     else None
                 ),
-                check_active=any(self.mapped(lambda lead: lead.lost_reason_id != reason)),
+                check_active=any(
+                    self.mapped(lambda lead: lead.lost_reason_id != reason)
+                ),
             )
             if errors:
                 raise ValidationError("\n".join(errors))
@@ -372,6 +372,15 @@ class CrmLead(models.Model):
         given = {key: value for key, value in given.items() if value}
         if not given:
             return {}
+        if given.get("lost_by_id") and (
+            self.env["res.users"].sudo().browse(given["lost_by_id"]).share
+        ):
+            raise UserError(
+                _(
+                    "Lost By must be an internal user (a salesperson), not a "
+                    "portal or public user. Give the user who lost the deal."
+                )
+            )
         if not self.env.su and not (
             self.env.context.get("import_file")
             and self.env.user.has_group("sales_team.group_sale_manager")
@@ -505,6 +514,27 @@ class CrmLead(models.Model):
                     )
         if errors:
             raise ValidationError("\n".join(errors))
+
+    def _crm_lost_get_competitor_errors(self, competitor):
+        """A competitor limited to a company can only be given to leads of
+        that company (the field's check_company says it too, but only once
+        the leads are written)."""
+        competitor = competitor.sudo()
+        if not competitor.company_id:
+            return []
+        foreign = self.filtered(lambda lead: lead.company_id != competitor.company_id)
+        if not foreign:
+            return []
+        return [
+            _(
+                "The competitor %(competitor)s belongs to the company %(company)s: "
+                "it cannot be given to %(leads)s. Pick a competitor of their "
+                "company, or one shared by every company.",
+                competitor=competitor.name,
+                company=competitor.company_id.name,
+                leads=foreign._crm_lost_names(),
+            )
+        ]
 
     def _crm_lost_get_assignee(self):
         """Who follows this lead up: its salesperson, or the team leader when

@@ -90,8 +90,7 @@ class TestCompetitorCategory(CrmLostCommon):
         """An archived lead without loss record (lost before the module was
         installed), in a company the manager does not see: it keeps its
         competitor."""
-        lead = self._lead_c2(lost_competitor_id=self.competitor.id)
-        lead.action_archive()
+        lead = self._lead_c2(active=False, lost_competitor_id=self.competitor.id)
         self._losses(lead).unlink()
         self.assertFalse(lead.active)
         competitor = self.competitor.with_env(self.env)
@@ -105,7 +104,7 @@ class TestCompetitorCategory(CrmLostCommon):
         Competitor = self.env["crm.lost.competitor"]
         unused = Competitor.create({"name": "CLM Never Met"})
         used = self.competitor.with_env(self.env)
-        self.opportunity.with_env(self.env).lost_competitor_id = used
+        self.opportunity.with_env(self.env).action_set_lost(lost_competitor_id=used.id)
         with self._assert_refused([used.name]) as catcher:
             (used | unused).unlink()
         self.assertNotIn(unused.name, catcher.exception.args[0])

@@ -65,6 +65,9 @@ class CrmLeadLost(models.TransientModel):
         self.ensure_one()
         if not self.lead_ids:
             return [_("Select at least one lead or opportunity to mark as lost.")]
+        errors = self.lead_ids._crm_lost_get_competitor_errors(self.lost_competitor_id)
+        if errors:
+            return errors
         if not self.lost_reason_id:
             if self.reason_required:
                 return [
