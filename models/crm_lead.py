@@ -94,11 +94,13 @@ class CrmLead(models.Model):
                 else False
             )
 
-    @api.depends("lost_reason_id")
+    @api.depends("lost_reason_id", "active")
     def _compute_lost_revisit_date(self):
         for lead in self:
             days = lead.lost_reason_id.revisit_after_days
-            if not lead.lost_reason_id:
+            if not lead.lost_reason_id or lead.active:
+                # a reason set beforehand on an active lead (stock allows
+                # it) gives a revisit date once the lead is lost
                 lead.lost_revisit_date = False
             elif days:
                 start = fields.Date.context_today(
@@ -171,26 +173,36 @@ class CrmLead(models.Model):
         """The one place where leads are lost and restored: prepare the
         values of the transition, write once, then let crm.lead.loss open,
         close or update the loss records."""
-        self._crm_lost_check_references([vals])
         vals = dict(vals)
-        for field_name in ("lost_reason_id", "lost_competitor_id"):
-            if isinstance(vals.get(field_name), models.BaseModel):
-                vals[field_name] = vals[field_name].id  # stock's merge
-        imported = self._crm_lost_pop_server_values(vals)
         losing = restoring = self.browse()
         if "active" in vals:
             if vals["active"]:
                 restoring = self.filtered(lambda lead: not lead.active)
             else:
                 losing = self.filtered("active")
-            (losing | restoring)._crm_lost_lock()
+        if losing:
+            # the values of the loss (action_set_lost, Mark as Lost) come with
+            # the archiving itself, so that the loss opens complete; only the
+            # loss fields are taken from the context
+            context_values = self.env.context.get("crm_lost_values") or {}
+            vals = {
+                **{
+                    name: value
+                    for name, value in context_values.items()
+                    if name in LEAD_LOSS_FIELDS
+                },
+                **vals,
+            }
+        self._crm_lost_check_references([vals])
+        for field_name in ("lost_reason_id", "lost_competitor_id"):
+            if isinstance(vals.get(field_name), models.BaseModel):
+                vals[field_name] = vals[field_name].id  # stock's merge
+        imported = self._crm_lost_pop_server_values(vals)
+        (losing | restoring)._crm_lost_lock()
         staying_lost = self.filtered(lambda lead: not lead.active) - restoring
         (staying_lost | losing)._crm_lost_check_no_chance(vals, losing)
         if losing:
-            # the values of the loss (action_set_lost, Mark as Lost) come with
-            # the archiving itself, so that the loss opens complete; lost: no
-            # chance left, as stock's archiving (toggle_active)
-            vals = {**(self.env.context.get("crm_lost_values") or {}), **vals}
+            # lost: no chance left, as stock's archiving (toggle_active)
             vals.update(probability=0, automated_probability=0)
         elif restoring:
             # restored: no current loss (stock's toggle_active clears the
@@ -231,12 +243,37 @@ class CrmLead(models.Model):
         # clients would get a fault for a change that was committed
         return True if result is None else result
 
-    def _merge_dependences(self, opportunities):
+    def _merge_opportunity(
+        self, user_id=False, team_id=False, auto_unlink=True, max_length=5
+    ):
         """Merge: the loss history of the merged leads goes to the lead they
-        are merged into (stock deletes them afterwards)."""
-        result = super()._merge_dependences(opportunities)
-        self.env["crm.lead.loss"]._move(opportunities, self)
-        return result
+        are merged into, when they are deleted (``auto_unlink``: stock's
+        default); kept, they keep their history."""
+        head = super()._merge_opportunity(
+            user_id=user_id, team_id=team_id, auto_unlink=False, max_length=max_length
+        )
+        if auto_unlink:
+            tail = self - head
+            self.env["crm.lead.loss"]._move(tail, head)
+            # as stock: the user could see them, so they may go
+            tail.sudo().unlink()
+        return head
+
+    def _merge_get_fields_specific(self):
+        """The lead merged into gets the closing note and competitor of the
+        lead whose lost reason stock gives it (the reason may require them);
+        an active result gets none (stock may still give it the reason)."""
+        fields_specific = super()._merge_get_fields_specific()
+
+        def from_reason_lead(fname, leads):
+            if not leads or leads[0].active:
+                return False
+            source = next((lead for lead in leads if lead.lost_reason_id), leads[0])
+            return self._fields[fname].convert_to_write(source[fname], source)
+
+        for fname in ("lost_feedback", "lost_competitor_id"):
+            fields_specific[fname] = from_reason_lead
+        return fields_specific
 
     # ------------------------------------------------------------
     # ACTIONS
@@ -424,16 +461,22 @@ class CrmLead(models.Model):
         gives it 100%) until it is restored."""
         if not self:
             return
-        won_stage = vals.get("stage_id") and (
+        leads = self.browse()
+        if vals.get("stage_id") and (
             self.env["crm.stage"].browse(vals["stage_id"]).is_won
-        )
-        if won_stage or (vals.get("probability") and not losing):
+        ):
+            # lost in a won stage is fine (archiving a won lead): entering one
+            # is not
+            leads |= self.filtered(lambda lead: lead.stage_id.id != vals["stage_id"])
+        if vals.get("probability") and not losing:
+            leads |= self
+        if leads:
             raise UserError(
                 _(
                     "%(leads)s are lost: a lost lead has no chance left, neither "
                     "a probability nor a won stage. Restore them (or mark them "
                     "won) first, then change their stage or probability.",
-                    leads=self._crm_lost_names(),
+                    leads=leads._crm_lost_names(),
                 )
             )
 
@@ -469,17 +512,17 @@ class CrmLead(models.Model):
         names."""
         errors = []
         for field_name in ("lost_reason_id", "lost_competitor_id"):
-            values = {
-                # a record is fine too (stock's merge writes one)
-                value.id if isinstance(value, models.BaseModel) else value
-                for vals in vals_list
-                if (value := vals.get(field_name))
-            }
-            wrong = {
-                value
-                for value in values
-                if not isinstance(value, int) or isinstance(value, bool)
-            }
+            ids, wrong = set(), []
+            for vals in vals_list:
+                value = vals.get(field_name)
+                if isinstance(value, models.BaseModel):
+                    value = value.id  # a record is fine too (stock's merge)
+                if not value:
+                    continue
+                if isinstance(value, int) and not isinstance(value, bool):
+                    ids.add(value)
+                else:
+                    wrong.append(repr(value))
             if wrong:
                 errors.append(
                     _(
@@ -488,10 +531,9 @@ class CrmLead(models.Model):
                         field=self._fields[field_name].get_description(self.env)[
                             "string"
                         ],
-                        values=", ".join(sorted(map(repr, wrong))),
+                        values=", ".join(sorted(wrong)),
                     )
                 )
-            ids = values - wrong
             if not ids:
                 continue
             comodel = self.env[self._fields[field_name].comodel_name]

@@ -244,7 +244,9 @@ class CrmLeadLoss(models.Model):
             "expected_revenue": lead.expected_revenue,
             "currency_id": currency.id,
             "revisit_date": lead.lost_revisit_date,
-            "is_automatic": bool(self.env.context.get("crm_lost_automatic")),
+            # the stale job loses as superuser; nobody else can claim it
+            "is_automatic": self.env.su
+            and bool(self.env.context.get("crm_lost_automatic")),
             **values,
         }
 

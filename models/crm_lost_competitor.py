@@ -2,7 +2,7 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
 
 from odoo import _, api, fields, models
-from odoo.exceptions import UserError
+from odoo.exceptions import UserError, ValidationError
 
 
 class CrmLostCompetitor(models.Model):
@@ -33,6 +33,35 @@ class CrmLostCompetitor(models.Model):
             "creating it again.",
         ),
     ]
+
+    @api.constrains("company_id")
+    def _check_company_of_leads(self):
+        """A competitor limited to a company cannot leave leads of another
+        company that were lost to it (they would lose access to it)."""
+        for competitor in self.filtered("company_id"):
+            foreign = (
+                self.env["crm.lead"]
+                .sudo()
+                .with_context(active_test=False)
+                .search(
+                    [
+                        ("lost_competitor_id", "=", competitor.id),
+                        ("company_id", "!=", competitor.company_id.id),
+                    ],
+                    limit=6,
+                )
+            )
+            if foreign:
+                raise ValidationError(
+                    _(
+                        "Competitor %(competitor)s cannot be limited to "
+                        "%(company)s: %(leads)s of other companies were lost to "
+                        "it. Leave it shared by every company.",
+                        competitor=competitor.name,
+                        company=competitor.company_id.name,
+                        leads=foreign._crm_lost_names(),
+                    )
+                )
 
     @api.depends_context("company")
     def _compute_loss_statistics(self):

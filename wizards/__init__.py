@@ -1,4 +1,3 @@
 from . import crm_lead_lost
 from . import crm_lead_restore
 from . import crm_lost_settings
-from . import crm_merge_opportunity
