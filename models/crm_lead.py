@@ -116,25 +116,32 @@ class CrmLead(models.Model):
         for lead in self:
             lead.loss_count = counts.get(lead.id, 0)
 
-    @api.constrains(
-        "active",
-        "lost_reason_id",
-        "type",
-        "team_id",
-        "company_id",
-        "lost_feedback",
-        "lost_competitor_id",
-    )
-    def _check_lost_reason_policy(self):
-        """A lost lead (API included) keeps a reason that applies to it, with
-        what the reason requires, whatever changes on the lead (its type,
-        team, company, note...). Whether the reason is still active is
-        checked when it is chosen (``_crm_lost_check_reason_active``): a
-        reason archived since does not block leads lost with it."""
+    @api.constrains("active", "lost_reason_id", "type", "team_id", "company_id")
+    def _check_lost_reason_applies(self):
+        """A lost lead (API included) keeps a reason that applies to it when
+        it is lost, given a reason, or moved to another type, team or
+        company. Whether the reason is still active is checked when it is
+        chosen (``_crm_lost_check_reason_active``): a reason archived since
+        does not block leads lost with it, nor does a rule tightened since
+        block other edits (a note, a salesperson)."""
+        self._crm_lost_check_policy(check_usable=True, check_requirements=False)
+
+    @api.constrains("active", "lost_reason_id", "lost_feedback", "lost_competitor_id")
+    def _check_lost_reason_requirements(self):
+        """A lost lead keeps what its reason requires (closing note,
+        competitor)."""
+        self._crm_lost_check_policy(check_usable=False, check_requirements=True)
+
+    def _crm_lost_check_policy(self, check_usable, check_requirements):
         lost = self.filtered(lambda lead: not lead.active and lead.lost_reason_id)
         errors = []
         for reason, leads in lost.grouped("lost_reason_id").items():
-            errors += reason._get_usage_errors(leads, check_active=False)
+            errors += reason._get_usage_errors(
+                leads,
+                check_active=False,
+                check_usable=check_usable,
+                check_requirements=check_requirements,
+            )
         if errors:
             raise ValidationError("\n".join(errors))
 
@@ -289,6 +296,12 @@ class CrmLead(models.Model):
             **additional_values,
         }
         self._crm_lost_check_references([values])
+        if values.get("lost_competitor_id"):
+            errors = self._crm_lost_get_competitor_errors(
+                self.env["crm.lost.competitor"].browse(values["lost_competitor_id"])
+            )
+            if errors:
+                raise ValidationError("\n".join(errors))
         if values.get("lost_reason_id"):
             # the whole selection at once, before anything is written
             reason = self.env["crm.lost.reason"].browse(values["lost_reason_id"])
@@ -562,6 +575,14 @@ class CrmLead(models.Model):
         that company (the field's check_company says it too, but only once
         the leads are written)."""
         competitor = competitor.sudo()
+        if competitor and not competitor.active:
+            return [
+                _(
+                    "The competitor %(competitor)s is archived. Pick an active "
+                    "competitor.",
+                    competitor=competitor.name,
+                )
+            ]
         if not competitor.company_id:
             return []
         foreign = self.filtered(lambda lead: lead.company_id != competitor.company_id)

@@ -198,7 +198,13 @@ class CrmLostReason(models.Model):
         return domain
 
     def _get_usage_errors(
-        self, leads, note=None, competitor=None, check_active=True, check_usable=True
+        self,
+        leads,
+        note=None,
+        competitor=None,
+        check_active=True,
+        check_usable=True,
+        check_requirements=True,
     ):
         """Why this (single) reason may not be used to lose ``leads``.
 
@@ -210,6 +216,8 @@ class CrmLostReason(models.Model):
             leads lost with it already: archiving a used reason is allowed)
         :param check_usable: check that the reason applies to the leads
             (type, team, company)
+        :param check_requirements: check what the reason requires (closing
+            note, competitor)
         :return: list of messages naming the offending records and the fix
         """
         self.ensure_one()
@@ -236,6 +244,8 @@ class CrmLostReason(models.Model):
                         why=why,
                     )
                 )
+        if not check_requirements:
+            return errors
         if reason.note_required:
             if note is None:
                 missing = leads.filtered(

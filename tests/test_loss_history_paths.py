@@ -1042,5 +1042,30 @@ class TestLossHistoryPaths(CrmLostCommon):
         self.env.invalidate_all()
         self.assertFalse(self.competitor.company_id)
 
+    def test_rule_tightened_since_does_not_block_other_edits(self):
+        """A reason limited to another team after leads were lost with it:
+        their closing note can still be edited (only moving them to another
+        type, team or company checks the reason again)."""
+        lead = self._opportunity("CLM Tightened")
+        self._lose_form(lead, self.reason_plain)
+        self.reason_plain.team_ids = self.team_2
+        lead.write({"lost_feedback": "<p>More details</p>"})
+        self.assertIn("More details", self._open_loss(lead).closing_note)
+        with self.assertRaisesRegex(ValidationError, "limited to the teams"):
+            with self.env.cr.savepoint():
+                lead.write({"type": "lead"})
+
+    @users("clm_sales_own")
+    def test_archived_competitor_refused(self):
+        self.competitor.sudo().action_archive()
+        lead = self._opportunity("CLM Archived rival")
+        with self.assertRaisesRegex(ValidationError, "is archived"):
+            lead.action_set_lost(
+                lost_reason_id=self.reason_plain.id,
+                lost_competitor_id=self.competitor.id,
+            )
+        self.assertTrue(lead.active)
+        self.assertFalse(self._losses(lead))
+
     def _open_loss(self, lead):
         return self.env["crm.lead.loss"]._open_losses(lead)
