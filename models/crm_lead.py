@@ -422,13 +422,13 @@ class CrmLead(models.Model):
         given = {key: value for key, value in given.items() if value}
         if not given:
             return {}
-        if given.get("lost_by_id") and (
-            self.env["res.users"].sudo().browse(given["lost_by_id"]).share
-        ):
+        lost_by = self.env["res.users"].sudo().browse(given.get("lost_by_id"))
+        if lost_by and (lost_by.share or not lost_by.active):
             raise UserError(
                 _(
-                    "Lost By must be an internal user (a salesperson), not a "
-                    "portal or public user. Give the user who lost the deal."
+                    "Lost By must be an active internal user (a salesperson), "
+                    "not a portal, public or archived user. Give the user who "
+                    "lost the deal."
                 )
             )
         if not self.env.su and not (

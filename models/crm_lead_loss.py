@@ -366,7 +366,11 @@ class CrmLeadLoss(models.Model):
         activity the daily job planned to today, or plan one, in one create."""
         today = fields.Date.context_today(self)
         planned = self.revisit_activity_id.exists()
-        planned.write({"date_deadline": today})
+        for activity in planned:
+            lead = self.env["crm.lead"].browse(activity.res_id)
+            # for whoever follows the lead now (it may have been reassigned)
+            assignee = lead._crm_lost_get_assignee() or activity.user_id
+            activity.write({"date_deadline": today, "user_id": assignee.id})
         unplanned = self.lead_id - self.lead_id.browse(planned.mapped("res_id"))
         self.env["mail.activity"].create(
             [

@@ -361,6 +361,17 @@ class TestRevisit(RevisitCommon):
         # the salesperson ends up with two "Revisit lost deal" activities.
         self.assertEqual(len(self._activities(self.opportunity, self.revisit_type)), 1)
 
+    def test_revisit_now_after_reassignment(self):
+        """The job planned the revisit for Sally; the lead goes to Sam, who
+        clicks Revisit Now: the revisit is today's, and his."""
+        self._lose_until(self.opportunity, self.today)
+        self.Loss._cron_schedule_revisits()
+        self.opportunity.user_id = self.user_sales_all
+        self.opportunity.with_user(self.user_sales_all).action_revisit_now()
+        activity = self._activities(self.opportunity, self.revisit_type)
+        self.assertEqual(len(activity), 1)
+        self.assertEqual(activity.user_id, self.user_sales_all)
+
     def test_revisit_now_not_lost(self):
         self.assertTrue(self.opportunity.active)
         with self.assertRaises(UserError) as error:
