@@ -516,10 +516,11 @@ class TestCrmLostReports(CrmLostCommon):
         self.env.flush_all()
         [row] = self.env["crm.win.loss.report"].search([("lead_id", "=", self.a3.id)])
         self.assertEqual(row.outcome, "open")
-        # Regression: models/crm_lead.py line 370 (_crm_lost_after_write) marks the
-        # last loss won back on probability >= 100, while a won lead is one in
-        # a won stage (stock filter_won, crm.win.loss.report): the Lost
-        # Analysis shows a win the Win/Loss report does not have.
+        # Regression: an early version marked the last loss won back on
+        # probability >= 100, while a won lead is one in a won stage (stock
+        # filter_won, crm.win.loss.report): the Lost Analysis showed a win the
+        # Win/Loss report did not have. The loss state is now computed from
+        # crm.lead._crm_lost_is_won.
         self.assertEqual(self._loss_of(self.a3).state, "recovered")
         self.a3.write({"stage_id": self.stage_won.id})
         self.assertEqual(self._loss_of(self.a3).state, "won_back")
