@@ -7,6 +7,15 @@ from odoo.tools import SQL, split_every
 def post_init_hook(env):
     """Give leads lost before the installation an open loss record, dated
     when they were closed, so that history and reports start complete."""
+    record_lost_leads(env)
+
+
+def record_lost_leads(env):
+    """Archived leads are lost: probability 0, and an open loss record for
+    those without one, dated and authored by their Lost On / Lost By if they
+    have them (a history import), else when and by whom they were closed.
+    Used at installation and by the 18.0.1.1.0 migration (leads archived by
+    SQL)."""
     env.cr.execute(
         SQL(
             """
@@ -19,7 +28,12 @@ def post_init_hook(env):
     env.cr.execute(
         SQL(
             """
-            SELECT id, COALESCE(date_closed, write_date, create_date), write_uid
+            SELECT id,
+                   date_trunc(
+                       'second',
+                       COALESCE(lost_date, date_closed, write_date, create_date)
+                   ),
+                   COALESCE(lost_by_id, write_uid)
               FROM crm_lead
              WHERE active IS NOT TRUE
                AND NOT EXISTS (

@@ -599,6 +599,24 @@ class CrmLead(models.Model):
             )
         ]
 
+    @api.model
+    def _crm_lost_leads_of_other_companies(self, field_name, record):
+        """Leads (archived included, any user's) whose ``field_name`` is
+        ``record`` but whose company is not ``record``'s: those a reason or
+        competitor limited to that company would leave behind (a few, for
+        the message)."""
+        return (
+            self.sudo()
+            .with_context(active_test=False)
+            .search(
+                [
+                    (field_name, "=", record.id),
+                    ("company_id", "!=", record.company_id.id),
+                ],
+                limit=6,
+            )
+        )
+
     def _crm_lost_get_assignee(self):
         """Who follows this lead up: its salesperson, or the team leader when
         the salesperson is missing or inactive."""

@@ -39,17 +39,8 @@ class CrmLostCompetitor(models.Model):
         """A competitor limited to a company cannot leave leads of another
         company that were lost to it (they would lose access to it)."""
         for competitor in self.filtered("company_id"):
-            foreign = (
-                self.env["crm.lead"]
-                .sudo()
-                .with_context(active_test=False)
-                .search(
-                    [
-                        ("lost_competitor_id", "=", competitor.id),
-                        ("company_id", "!=", competitor.company_id.id),
-                    ],
-                    limit=6,
-                )
+            foreign = self.env["crm.lead"]._crm_lost_leads_of_other_companies(
+                "lost_competitor_id", competitor
             )
             if foreign:
                 raise ValidationError(

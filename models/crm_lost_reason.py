@@ -120,17 +120,8 @@ class CrmLostReason(models.Model):
         """A reason limited to a company cannot leave leads of another
         company that use it (they would lose access to their own reason)."""
         for reason in self.filtered("company_id"):
-            foreign = (
-                self.env["crm.lead"]
-                .sudo()
-                .with_context(active_test=False)
-                .search(
-                    [
-                        ("lost_reason_id", "=", reason.id),
-                        ("company_id", "!=", reason.company_id.id),
-                    ],
-                    limit=6,
-                )
+            foreign = self.env["crm.lead"]._crm_lost_leads_of_other_companies(
+                "lost_reason_id", reason
             )
             if foreign:
                 raise ValidationError(

@@ -18,19 +18,12 @@
 from odoo import SUPERUSER_ID, api
 from odoo.tools import SQL
 
+from odoo.addons.crm_lost_management.hooks import record_lost_leads
+
 
 def migrate(cr, version):
     if not version:
         return
-    cr.execute(
-        SQL(
-            """
-            UPDATE crm_lead
-               SET probability = 0, automated_probability = 0
-             WHERE active IS NOT TRUE AND probability != 0
-            """
-        )
-    )
     # active leads have no open loss: close those of leads unarchived by SQL
     cr.execute(
         SQL(
@@ -63,40 +56,13 @@ def migrate(cr, version):
             """
         )
     )
-    # lost leads without an open loss (archived by SQL): open it, as at
-    # installation
-    cr.execute(
-        SQL(
-            """
-            SELECT id,
-                   date_trunc(
-                       'second',
-                       COALESCE(lost_date, date_closed, write_date, create_date)
-                   ),
-                   COALESCE(lost_by_id, write_uid)
-              FROM crm_lead
-             WHERE active IS NOT TRUE
-               AND NOT EXISTS (
-                   SELECT 1 FROM crm_lead_loss loss
-                    WHERE loss.lead_id = crm_lead.id AND loss.state = 'lost'
-               )
-             ORDER BY id
-            """
-        )
-    )
-    unrecorded = cr.fetchall()
     env = api.Environment(cr, SUPERUSER_ID, {"active_test": False})
     env.invalidate_all()
+    # archived leads have probability 0; those without an open loss
+    # (archived by SQL) get it, as at installation
+    record_lost_leads(env)
     Lead = env["crm.lead"]
     Loss = env["crm.lead.loss"]
-    if unrecorded:
-        Loss._open(
-            Lead.browse([lead_id for lead_id, _date, _uid in unrecorded]),
-            imported={
-                lead_id: {"lost_date": date, "lost_by_id": uid}
-                for lead_id, date, uid in unrecorded
-            },
-        )
     losses = Loss.search([])
     env.add_to_compute(Loss._fields["state"], losses)
     env.add_to_compute(Loss._fields["company_id"], losses)
