@@ -70,6 +70,10 @@ class CrmLead(models.Model):
         related="lost_reason_id.category_id",
         store=True,
     )
+    # Competition: the competitors the deal faces (its Competition tab)
+    competitor_line_ids = fields.One2many(
+        "crm.lead.competitor", "lead_id", string="Competition", copy=True
+    )
     # History
     loss_ids = fields.One2many("crm.lead.loss", "lead_id", string="Loss History")
     loss_count = fields.Integer("Losses", compute="_compute_loss_count")
@@ -145,6 +149,32 @@ class CrmLead(models.Model):
         if errors:
             raise ValidationError("\n".join(errors))
 
+    @api.constrains("company_id", "competitor_line_ids")
+    def _check_competitor_lines_company(self):
+        """A competitor limited to a company is only faced by deals of that
+        company: moving a deal to another company must not leave it with a
+        competitor its users cannot see."""
+        errors = []
+        for lead in self:
+            foreign = lead.competitor_line_ids.competitor_id.sudo().filtered(
+                lambda competitor, lead=lead: competitor.company_id
+                and competitor.company_id != lead.company_id
+            )
+            if foreign:
+                errors.append(
+                    _(
+                        "%(lead)s faces the competitor(s) %(competitors)s of the "
+                        "company %(company)s: it cannot belong to another company. "
+                        "Remove them from its Competition tab first, or keep it in "
+                        "%(company)s.",
+                        lead=lead._crm_lost_names(),
+                        competitors=", ".join(foreign.mapped("name")),
+                        company=", ".join(foreign.company_id.mapped("name")),
+                    )
+                )
+        if errors:
+            raise ValidationError("\n".join(errors))
+
     # ------------------------------------------------------------
     # ORM
     # ------------------------------------------------------------
@@ -174,6 +204,8 @@ class CrmLead(models.Model):
                     if values and not lead.active
                 },
             )
+        if any(vals.get("lost_competitor_id") for vals in vals_list):
+            lost._crm_competition_add_faced()
         return leads
 
     def write(self, vals):
@@ -225,6 +257,8 @@ class CrmLead(models.Model):
         Loss._on_leads_written(self, vals, losing, restoring)
         if imported:
             Loss._set_import_values(self, dict.fromkeys(self.ids, imported))
+        if vals.get("lost_competitor_id"):
+            self._crm_competition_add_faced()
         return result
 
     def copy_data(self, default=None):
@@ -265,6 +299,12 @@ class CrmLead(models.Model):
             # as stock: the user could see them, so they may go
             tail.sudo().unlink()
         return head
+
+    def _merge_dependences(self, opportunities):
+        """The lead merged into faces the competitors of the merged ones too."""
+        result = super()._merge_dependences(opportunities)
+        opportunities.competitor_line_ids._merge_into(self)
+        return result
 
     def _merge_get_fields_specific(self):
         """The lead merged into gets the closing note and competitor of the
@@ -616,6 +656,21 @@ class CrmLead(models.Model):
                 limit=6,
             )
         )
+
+    def _crm_competition_add_faced(self):
+        """A deal lost to a competitor faced it: add the competitor to the
+        Competition tab of the lost leads of ``self`` that lack it (it stays
+        there when the lead is restored)."""
+        lines = [
+            {"lead_id": lead.id, "competitor_id": lead.lost_competitor_id.id}
+            for lead in self.sudo()
+            if not lead.active
+            and lead.lost_competitor_id
+            and lead.lost_competitor_id not in lead.competitor_line_ids.competitor_id
+        ]
+        # follows a write the user was allowed to make (the lead may have
+        # changed salesperson in the same write)
+        return self.env["crm.lead.competitor"].sudo().create(lines)
 
     def _crm_lost_get_assignee(self):
         """Who follows this lead up: its salesperson, or the team leader when

@@ -37,9 +37,11 @@ class CrmLostCompetitor(models.Model):
     @api.constrains("company_id")
     def _check_company_of_leads(self):
         """A competitor limited to a company cannot leave leads of another
-        company that were lost to it (they would lose access to it)."""
+        company that were lost to it or face it (they would lose access to
+        it)."""
+        Lead = self.env["crm.lead"]
         for competitor in self.filtered("company_id"):
-            foreign = self.env["crm.lead"]._crm_lost_leads_of_other_companies(
+            foreign = Lead._crm_lost_leads_of_other_companies(
                 "lost_competitor_id", competitor
             )
             if foreign:
@@ -51,6 +53,20 @@ class CrmLostCompetitor(models.Model):
                         competitor=competitor.name,
                         company=competitor.company_id.name,
                         leads=foreign._crm_lost_names(),
+                    )
+                )
+            facing = Lead._crm_lost_leads_of_other_companies(
+                "competitor_line_ids.competitor_id", competitor
+            )
+            if facing:
+                raise ValidationError(
+                    _(
+                        "Competitor %(competitor)s cannot be limited to "
+                        "%(company)s: %(leads)s of other companies face it (on "
+                        "their Competition tab). Leave it shared by every company.",
+                        competitor=competitor.name,
+                        company=competitor.company_id.name,
+                        leads=facing._crm_lost_names(),
                     )
                 )
 
@@ -94,14 +110,23 @@ class CrmLostCompetitor(models.Model):
             .sudo()
             ._read_group([("competitor_id", "in", self.ids)], ["competitor_id"])
         )
+        faced_by_leads = (
+            self.env["crm.lead.competitor"]
+            .sudo()
+            ._read_group([("competitor_id", "in", self.ids)], ["competitor_id"])
+        )
         used = self.browse(
-            {competitor.id for (competitor,) in used_by_leads + used_by_losses}
+            {
+                competitor.id
+                for (competitor,) in used_by_leads + used_by_losses + faced_by_leads
+            }
         )
         if used:
             raise UserError(
                 _(
-                    "You cannot delete the competitor(s) %(competitors)s: leads or "
-                    "loss records refer to them. Archive them instead.",
+                    "You cannot delete the competitor(s) %(competitors)s: leads, "
+                    "their Competition tab or loss records refer to them. Archive "
+                    "them instead.",
                     competitors=", ".join(used.mapped("name")),
                 )
             )
