@@ -110,23 +110,41 @@ class CrmLostCompetitor(models.Model):
             .sudo()
             ._read_group([("competitor_id", "in", self.ids)], ["competitor_id"])
         )
+        used_by_wins = (
+            self.env["crm.lead.win"]
+            .sudo()
+            ._read_group([("competitor_ids", "in", self.ids)], ["competitor_ids"])
+        )
         faced_by_leads = (
             self.env["crm.lead.competitor"]
             .sudo()
             ._read_group([("competitor_id", "in", self.ids)], ["competitor_id"])
         )
+        used_by_won_leads = (
+            self.env["crm.lead"]
+            .sudo()
+            .with_context(active_test=False)
+            ._read_group(
+                [("won_competitor_ids", "in", self.ids)], ["won_competitor_ids"]
+            )
+        )
         used = self.browse(
             {
                 competitor.id
-                for (competitor,) in used_by_leads + used_by_losses + faced_by_leads
+                for (competitor,) in used_by_leads
+                + used_by_losses
+                + used_by_wins
+                + used_by_won_leads
+                + faced_by_leads
             }
         )
+        used &= self
         if used:
             raise UserError(
                 _(
                     "You cannot delete the competitor(s) %(competitors)s: leads, "
-                    "their Competition tab or loss records refer to them. Archive "
-                    "them instead.",
+                    "their Competition tab, loss or win records refer to them. "
+                    "Archive them instead.",
                     competitors=", ".join(used.mapped("name")),
                 )
             )

@@ -13,3 +13,10 @@ class ResCompany(models.Model):
         help="Leads and opportunities of this company can only be marked lost "
         "from the user interface with a lost reason.",
     )
+    crm_won_reason_required = fields.Boolean(
+        "Won Reason Required",
+        default=False,
+        help="Leads and opportunities of this company can only be marked won "
+        "from the user interface with a won reason: the Won button and the "
+        "pipeline ask for it.",
+    )
