@@ -242,8 +242,11 @@ class CrmLead(models.Model):
                     if values and not lead.active
                 },
             )
-        if any(vals.get("lost_competitor_id") for vals in vals_list):
-            lost._crm_competition_add_faced()
+        if any(
+            vals.get("lost_competitor_id") or vals.get("won_competitor_ids")
+            for vals in vals_list
+        ):
+            leads._crm_competition_add_faced()
         return leads
 
     def write(self, vals):
@@ -299,7 +302,7 @@ class CrmLead(models.Model):
         self.env["crm.lead.win"]._on_leads_written(self, vals, winning, unwinning)
         if unwon_later:
             unwon_later.write(dict.fromkeys(LEAD_WIN_FIELDS, False))
-        if vals.get("lost_competitor_id"):
+        if vals.get("lost_competitor_id") or vals.get("won_competitor_ids"):
             self._crm_competition_add_faced()
         return result
 
@@ -936,16 +939,21 @@ class CrmLead(models.Model):
         )
 
     def _crm_competition_add_faced(self):
-        """A deal lost to a competitor faced it: add the competitor to the
-        Competition tab of the lost leads of ``self`` that lack it (it stays
-        there when the lead is restored)."""
-        lines = [
-            {"lead_id": lead.id, "competitor_id": lead.lost_competitor_id.id}
-            for lead in self.sudo()
-            if not lead.active
-            and lead.lost_competitor_id
-            and lead.lost_competitor_id not in lead.competitor_line_ids.competitor_id
-        ]
+        """A deal lost to a competitor, or won against competitors, faced
+        them: add those missing to the Competition tab of the leads ``self``
+        (they stay there when the lead is restored or reopened)."""
+        lines = []
+        for lead in self.sudo():
+            if not lead.active:
+                competitors = lead.lost_competitor_id
+            elif lead._crm_lost_is_won():
+                competitors = lead.won_competitor_ids
+            else:
+                continue
+            lines += [
+                {"lead_id": lead.id, "competitor_id": competitor.id}
+                for competitor in competitors - lead.competitor_line_ids.competitor_id
+            ]
         # follows a write the user was allowed to make (the lead may have
         # changed salesperson in the same write)
         return self.env["crm.lead.competitor"].sudo().create(lines)

@@ -224,6 +224,60 @@ class TestCompetition(CrmLostCommon):
         )
 
     # ------------------------------------------------------------
+    # Mark as Won records the competitors faced
+    # ------------------------------------------------------------
+
+    def _won_form(self, leads):
+        return Form(
+            self.env["crm.lead.won"].with_context(
+                active_ids=leads.ids,
+                active_model="crm.lead",
+                default_lead_ids=leads.ids,
+            )
+        )
+
+    @users("clm_sales_own")
+    def test_won_against_faced_competitors(self):
+        opportunity = self.opportunity.with_env(self.env)
+        self._face(self.opportunity, self.rival_a, self.rival_b)
+        form = self._won_form(opportunity)
+        self.assertEqual(form.won_competitor_ids[:], self.rival_a | self.rival_b)
+        form.save().action_won_reason_apply()
+        self.assertTrue(opportunity._crm_lost_is_won())
+        self.assertEqual(opportunity.won_competitor_ids, self.rival_a | self.rival_b)
+        self.assertEqual(
+            self.env["crm.lead.win"]
+            .search([("lead_id", "=", opportunity.id)])
+            .competitor_ids,
+            self.rival_a | self.rival_b,
+        )
+
+    def test_won_selection_proposes_common_competitors(self):
+        """A selection is won against the competitors every deal faced."""
+        self._face(self.opportunity, self.rival_a, self.rival_b)
+        self._face(self.opportunity_2, self.rival_b, self.rival_c)
+        form = self._won_form(self.opportunity | self.opportunity_2)
+        self.assertEqual(form.won_competitor_ids[:], self.rival_b)
+        self._face(self.lead, self.rival_a)
+        form = self._won_form(self.opportunity | self.lead)
+        self.assertEqual(form.won_competitor_ids[:], self.rival_a)
+        form = self._won_form(self.opportunity_2 | self.lead)
+        self.assertFalse(form.won_competitor_ids[:])
+
+    def test_won_against_unlisted_competitor_added_to_tab(self):
+        self._face(self.opportunity, self.rival_a)
+        form = self._won_form(self.opportunity)
+        form.won_competitor_ids.add(self.rival_c)
+        form.save().action_won_reason_apply()
+        both = self.rival_a | self.rival_c
+        self.assertEqual(self.opportunity.won_competitor_ids, both)
+        self.assertEqual(self._faced(self.opportunity), both)
+        # kept when the deal is reopened (moved back to an open stage)
+        self.opportunity.stage_id = self.stage_qualified
+        self.assertFalse(self.opportunity.won_competitor_ids)
+        self.assertEqual(self._faced(self.opportunity), both)
+
+    # ------------------------------------------------------------
     # Lost to a competitor not on the tab
     # ------------------------------------------------------------
 
