@@ -16,3 +16,4 @@ from . import test_loss_history_paths
 from . import test_loss_state_machine
 from . import test_competition
 from . import test_competitive_report
+from . import test_competition_ui
