@@ -13,3 +13,11 @@ class ResCompany(models.Model):
         help="Leads and opportunities of this company can only be marked lost "
         "from the user interface with a lost reason.",
     )
+    crm_lost_keep_activities = fields.Boolean(
+        "Keep Planned Activities of Lost Leads",
+        default=True,
+        help="Leads and opportunities of this company keep their planned "
+        "activities when they are lost, and still have them when restored. "
+        "Disabled: losing a lead deletes its planned activities, as in "
+        "standard Odoo.",
+    )
