@@ -28,6 +28,14 @@ class CrmLostSettings(models.TransientModel):
         "for a lost reason.",
     )
 
+    crm_won_reason_required = fields.Boolean(
+        "Won Reason Required",
+        compute="_compute_crm_won_reason_required",
+        store=True,
+        readonly=False,
+        help="Marking a lead or opportunity as won from the user interface asks "
+        "for a won reason.",
+    )
     crm_lost_keep_activities = fields.Boolean(
         "Keep Planned Activities of Lost Leads",
         compute="_compute_crm_lost_keep_activities",
@@ -42,6 +50,13 @@ class CrmLostSettings(models.TransientModel):
         for settings in self:
             settings.crm_lost_reason_required = (
                 settings.company_id.crm_lost_reason_required
+            )
+
+    @api.depends("company_id")
+    def _compute_crm_won_reason_required(self):
+        for settings in self:
+            settings.crm_won_reason_required = (
+                settings.company_id.crm_won_reason_required
             )
 
     @api.depends("company_id")
@@ -66,6 +81,7 @@ class CrmLostSettings(models.TransientModel):
             settings.company_id.sudo().write(
                 {
                     "crm_lost_reason_required": settings.crm_lost_reason_required,
+                    "crm_won_reason_required": settings.crm_won_reason_required,
                     "crm_lost_keep_activities": settings.crm_lost_keep_activities,
                 }
             )
