@@ -14,7 +14,7 @@ class CrmLeadCompetitor(models.Model):
 
     _name = "crm.lead.competitor"
     _description = "Competitor Faced"
-    _order = "lead_id, sequence, id"
+    _order = "sequence, id"
     _rec_name = "competitor_id"
     _check_company_auto = True
 

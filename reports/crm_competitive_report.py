@@ -131,21 +131,32 @@ class CrmCompetitiveReport(models.Model):
 
     def _faced(self, won, lost):
         """The (lead, competitor) pairs: the Competition tab, the competitor a
-        lost lead was lost to, the competitors a won lead was won against."""
+        lost lead was lost to, the competitors a won lead was won against.
+        Each pair once: a pair of the tab is unique, a lead is not lost and won
+        at once, so the last two add the pairs missing from the tab (a
+        UNION ALL, not a UNION that would sort every pair)."""
         return SQL(
             """
             SELECT line.lead_id, line.competitor_id
               FROM crm_lead_competitor AS line
-            UNION
+            UNION ALL
             SELECT lead.id, lead.lost_competitor_id
               FROM crm_lead AS lead
              WHERE lead.lost_competitor_id IS NOT NULL AND %(lost)s
-            UNION
+               AND NOT EXISTS (
+                   SELECT FROM crm_lead_competitor AS line
+                    WHERE line.lead_id = lead.id
+                      AND line.competitor_id = lead.lost_competitor_id)
+            UNION ALL
             SELECT rel.lead_id, rel.competitor_id
               FROM crm_lead_won_competitor_rel AS rel
               JOIN crm_lead AS lead ON lead.id = rel.lead_id
               LEFT JOIN crm_stage AS stage ON stage.id = lead.stage_id
              WHERE %(won)s
+               AND NOT EXISTS (
+                   SELECT FROM crm_lead_competitor AS line
+                    WHERE line.lead_id = rel.lead_id
+                      AND line.competitor_id = rel.competitor_id)
             """,
             won=won,
             lost=lost,

@@ -433,6 +433,25 @@ class TestCompetitiveReport(CrmLostCommon):
         self.assertEqual(groups[(A,)]["lost_to_count"], 0)
         self.assertAlmostEqual(groups[(A,)]["win_rate"], 50.0)
 
+    def test_won_against_not_on_the_tab(self):
+        """D7's line removed from its tab (data of a version without the
+        tab): won against Charlie, it still counts for Charlie, once."""
+        self.deals["D7"].competitor_line_ids.unlink()
+        self._assert_groups(
+            ["competitor_id"],
+            {
+                (A,): (4, 4, 1, 2, 1, 1, 33.333, 1000, 5000, 20.0),
+                (B,): (4, 4, 2, 1, 1, 1, 66.667, 5000, 3000, 18.0),
+                (C,): (5, 5, 2, 2, 0, 1, 50.0, 11000, 7000, 14.75),
+            },
+        )
+        # and a pair on the tab that is also the competitor lost to (D2, A)
+        # or won against (D1, A) is one row
+        rows = self.env["crm.competitive.report"].search(
+            [("lead_id", "in", (self.deals["D1"] | self.deals["D2"]).ids)]
+        )
+        self.assertEqual(len(rows), 4)
+
     def test_salesperson_sees_own_deals(self):
         """Sally (own documents) sees the rows of her deals only; Sam (all
         documents) every row."""
