@@ -9,6 +9,7 @@ from odoo.exceptions import UserError, ValidationError
 from odoo.tools import SQL
 
 from .crm_lead_loss import LEAD_LOSS_FIELDS
+from .crm_lead_win import LEAD_WIN_FIELDS
 
 # set by Odoo from the open loss record; only a history import may give them
 SERVER_LOSS_FIELDS = ("lost_date", "lost_by_id")
@@ -73,6 +74,31 @@ class CrmLead(models.Model):
     # History
     loss_ids = fields.One2many("crm.lead.loss", "lead_id", string="Loss History")
     loss_count = fields.Integer("Losses", compute="_compute_loss_count")
+    # Current win (empty unless won: active, in a won stage); crm.lead.win
+    # keeps the open win equal to it
+    won_reason_id = fields.Many2one(
+        "crm.won.reason",
+        string="Won Reason",
+        copy=False,
+        index="btree_not_null",
+        tracking=True,
+        check_company=True,
+        ondelete="restrict",
+    )
+    won_note = fields.Html("Win Note", sanitize=True, sanitize_style=True, copy=False)
+    won_competitor_ids = fields.Many2many(
+        "crm.lost.competitor",
+        "crm_lead_won_competitor_rel",
+        "lead_id",
+        "competitor_id",
+        string="Won Against",
+        copy=False,
+        check_company=True,
+        help="The competitors this deal was won against.",
+    )
+    stage_is_won = fields.Boolean(related="stage_id.is_won", string="In a Won Stage")
+    win_ids = fields.One2many("crm.lead.win", "lead_id", string="Win History")
+    win_count = fields.Integer("Wins", compute="_compute_win_count")
 
     @api.depends("loss_ids.state", "loss_ids.lost_date", "loss_ids.lost_by_id")
     def _compute_lost_date(self):
@@ -115,6 +141,14 @@ class CrmLead(models.Model):
         counts = {lead.id: count for lead, count in data}
         for lead in self:
             lead.loss_count = counts.get(lead.id, 0)
+
+    def _compute_win_count(self):
+        data = self.env["crm.lead.win"]._read_group(
+            [("lead_id", "in", self.ids)], ["lead_id"], ["__count"]
+        )
+        counts = {lead.id: count for lead, count in data}
+        for lead in self:
+            lead.win_count = counts.get(lead.id, 0)
 
     @api.constrains("active", "lost_reason_id", "type", "team_id", "company_id")
     def _check_lost_reason_applies(self):
@@ -163,7 +197,11 @@ class CrmLead(models.Model):
             else:
                 # lost: no chance left, as stock's archiving (toggle_active)
                 vals.update(probability=0, automated_probability=0)
+        self._crm_won_check_create_values(vals_list)
         leads = super().create(vals_list)
+        won = leads.filtered(lambda lead: lead._crm_lost_is_won())
+        if won:
+            self.env["crm.lead.win"]._open(won)
         lost = leads.filtered(lambda lead: not lead.active)
         if lost:
             self.env["crm.lead.loss"]._open(
@@ -220,18 +258,90 @@ class CrmLead(models.Model):
                 vals, bool(imported), active._crm_lost_names()
             )
         (staying_lost | losing)._crm_lost_check_reason_active(vals)
-        result = super().write(vals)
+        winning, unwinning, unwon_later = self._crm_won_prepare_write(vals)
+        archived = self if "active" in vals and not vals["active"] else self.browse()
+        result = super(CrmLead, self._crm_lost_sparing_activities(archived)).write(vals)
         Loss = self.env["crm.lead.loss"]
         Loss._on_leads_written(self, vals, losing, restoring)
         if imported:
             Loss._set_import_values(self, dict.fromkeys(self.ids, imported))
+        self.env["crm.lead.win"]._on_leads_written(self, vals, winning, unwinning)
+        if unwon_later:
+            unwon_later.write(dict.fromkeys(LEAD_WIN_FIELDS, False))
         return result
+
+    def _crm_won_prepare_write(self, vals):
+        """Win side of ``write``: which leads enter (``winning``) or leave
+        (``unwinning``) the won state with ``vals``. Completes ``vals`` in
+        place: the values of Mark as Won (context ``crm_won_values``) come
+        with the write that wins, the current win is cleared when leaving
+        the won state (on ``unwon_later`` after the write when other leads of
+        the write stay or become won). Refuses win data on leads that are
+        not won after the write, and, from the user interface, a win without
+        a reason when the company requires one."""
+        empty = self.browse()
+        if "stage_id" not in vals and "active" not in vals:
+            if self and self._crm_won_values_given(vals):
+                self._crm_won_check_won(
+                    self.filtered(lambda lead: not lead._crm_lost_is_won())
+                )
+                self._crm_won_check_reason_usable(vals)
+            return empty, empty, empty
+        won_after = self._crm_won_after(vals)
+        was_won = self.filtered(lambda lead: lead._crm_lost_is_won())
+        winning, unwinning = won_after - was_won, was_won - won_after
+        if winning:
+            context_values = self.env.context.get("crm_won_values") or {}
+            vals.update(
+                {
+                    name: value
+                    for name, value in context_values.items()
+                    if name in LEAD_WIN_FIELDS and name not in vals
+                }
+            )
+            if self.env.context.get("crm_won_check_reason"):
+                winning._crm_won_check_reason_given(vals)
+        if self._crm_won_values_given(vals):
+            self._crm_won_check_won(self - won_after)
+            self._crm_won_check_reason_usable(vals)
+        unwon_later = empty
+        if unwinning:
+            if won_after:
+                unwon_later = unwinning
+            else:
+                vals.update(dict.fromkeys(LEAD_WIN_FIELDS, False))
+        return winning, unwinning, unwon_later
+
+    def _crm_won_after(self, vals):
+        """The leads of ``self`` that are won once ``vals`` are written."""
+        stage = (
+            self.env["crm.stage"].browse(vals["stage_id"])
+            if "stage_id" in vals
+            else None
+        )
+        return self.filtered(
+            lambda lead: vals.get("active", lead.active)
+            and (stage if stage is not None else lead.stage_id).is_won
+        )
 
     def copy_data(self, default=None):
         """A lost lead is duplicated lost, with its loss data (a new loss
-        record is opened for the copy): its reason may require them."""
+        record is opened for the copy): its reason may require them. A won
+        lead is duplicated open (stock does not copy the stage); given a won
+        stage (``default``), the copy is won with the win data."""
         vals_list = super().copy_data(default=default)
         for lead, vals in zip(self, vals_list, strict=False):
+            copy_stage = self.env["crm.stage"].browse(vals.get("stage_id"))
+            if vals.get("active", True) and copy_stage.is_won:
+                for field_name in LEAD_WIN_FIELDS:
+                    if not lead[field_name]:
+                        continue
+                    vals.setdefault(
+                        field_name,
+                        self._fields[field_name].convert_to_write(
+                            lead[field_name], lead
+                        ),
+                    )
             if not vals.get("active", lead.active):
                 # the revisit date is computed again from the copy's loss
                 for field_name in ("lost_feedback", "lost_competitor_id"):
@@ -244,7 +354,8 @@ class CrmLead(models.Model):
         return vals_list
 
     def toggle_active(self):
-        result = super().toggle_active()
+        leads = self._crm_lost_sparing_activities(self.filtered("active"))
+        result = super(CrmLead, leads).toggle_active()
         # action_archive, action_unarchive, action_set_lost and the Mark as
         # Lost wizard return this: None cannot be sent over XML-RPC, whose
         # clients would get a fault for a change that was committed
@@ -262,6 +373,7 @@ class CrmLead(models.Model):
         if auto_unlink:
             tail = self - head
             self.env["crm.lead.loss"]._move(tail, head)
+            self.env["crm.lead.win"]._move(tail, head)
             # as stock: the user could see them, so they may go
             tail.sudo().unlink()
         return head
@@ -280,7 +392,26 @@ class CrmLead(models.Model):
 
         for fname in ("lost_feedback", "lost_competitor_id"):
             fields_specific[fname] = from_reason_lead
+
+        def from_head_if_won(fname, leads):
+            # the result keeps its stage: won, it keeps its own current win
+            head = leads[:1]
+            if not head or not head._crm_lost_is_won():
+                return False
+            return self._fields[fname].convert_to_write(head[fname], head)
+
+        for fname in LEAD_WIN_FIELDS:
+            fields_specific[fname] = from_head_if_won
         return fields_specific
+
+    def web_save(self, vals, specification):
+        """Saves of the web client (form, list, kanban drag and drop): when the
+        company requires a won reason, a save that wins a lead must give
+        one (the Won button and the kanban ask for it with the Mark as Won
+        dialog)."""
+        return super(CrmLead, self.with_context(crm_won_check_reason=True)).web_save(
+            vals, specification
+        )
 
     # ------------------------------------------------------------
     # ACTIONS
@@ -329,6 +460,39 @@ class CrmLead(models.Model):
         if self.crm_lost_archive_needs_reason():
             return self.filtered("active")._crm_lost_wizard_action()
         return self.action_archive()
+
+    def action_crm_won(self):
+        """The Won button of the lead form: stock's Won (with its rainbow man)
+        when no won reason is required, else the Mark as Won dialog."""
+        if self.crm_won_reason_required():
+            return self._crm_won_wizard_action()
+        return self.action_set_won_rainbowman()
+
+    def action_open_won_wizard(self):
+        """Mark as Won with a reason, note and competitors beaten (also for a
+        selection, from the list's action menu)."""
+        return self._crm_won_wizard_action()
+
+    def action_open_wins(self):
+        action = self.env["ir.actions.act_window"]._for_xml_id(
+            "crm_lost_management.crm_lead_win_action"
+        )
+        action.update(
+            {
+                "domain": [("lead_id", "in", self.ids)],
+                "context": {"create": False},
+            }
+        )
+        if len(self) == 1:
+            action["name"] = _("Wins of %(lead)s", lead=self.name)
+        return action
+
+    @api.readonly
+    def crm_won_reason_required(self):
+        """Whether winning these leads from the user interface asks for a won
+        reason (the kanban's drag and drop and the Won button use it).
+        Changes nothing."""
+        return bool(self) and self._crm_won_reason_required()
 
     @api.readonly
     def action_open_restore_wizard(self):
@@ -398,6 +562,122 @@ class CrmLead(models.Model):
         self.ensure_one()
         return self.loss_ids.sorted(lambda loss: (loss.lost_date, loss.id))[-1:]
 
+    def _crm_won_reason_required(self):
+        """Whether the company of any of these leads (or the current company
+        for leads without one) requires a won reason."""
+        companies = self.company_id
+        if not self or any(not lead.company_id for lead in self):
+            companies |= self.env.company
+        return any(companies.mapped("crm_won_reason_required"))
+
+    def _crm_won_wizard_action(self):
+        action = self.env["ir.actions.act_window"]._for_xml_id(
+            "crm_lost_management.crm_lead_won_action"
+        )
+        action["context"] = {"default_lead_ids": self.ids, "dialog_size": "medium"}
+        return action
+
+    @api.model
+    def _crm_won_check_create_values(self, vals_list):
+        """Leads created won may come with their win data (import, copy);
+        others may not."""
+        stages = self.env["crm.stage"]
+        for vals in vals_list:
+            if not self._crm_won_values_given(vals):
+                continue
+            stage = stages.browse(vals.get("stage_id"))
+            if vals.get("active", True) is False or not stage.is_won:
+                raise UserError(
+                    _(
+                        "%(lead)s is not won: a won reason, win note or competitors "
+                        "won against can only be given to a won lead or "
+                        "opportunity. Create it in a won stage, or leave them "
+                        "empty.",
+                        lead=vals.get("name") or _("New"),
+                    )
+                )
+        if self.env.context.get("import_file"):
+            # history imports of won leads: Odoo's import is a user interface
+            for vals in vals_list:
+                company = self.env["res.company"].browse(
+                    vals.get("company_id") or self.env.company.id
+                )
+                if (
+                    vals.get("active", True) is not False
+                    and stages.browse(vals.get("stage_id")).is_won
+                    and not vals.get("won_reason_id")
+                    and company.crm_won_reason_required
+                ):
+                    raise UserError(
+                        _(
+                            "A won reason is required to import %(lead)s as won "
+                            "(company %(company)s). Give it a Won Reason.",
+                            lead=vals.get("name") or _("New"),
+                            company=company.name,
+                        )
+                    )
+
+    @api.model
+    def _crm_won_values_given(self, vals):
+        """Whether ``vals`` give a lead win data (not merely empty values)."""
+        commands = vals.get("won_competitor_ids") or []
+        return bool(
+            vals.get("won_reason_id")
+            or not tools.is_html_empty(vals.get("won_note") or "")
+            or any(
+                command[0] in (fields.Command.CREATE, fields.Command.LINK)
+                or (command[0] == fields.Command.SET and command[2])
+                for command in commands
+                if isinstance(command, (list, tuple))
+            )
+        )
+
+    def _crm_won_check_won(self, not_won):
+        if not_won:
+            raise UserError(
+                _(
+                    "%(leads)s are not won: a won reason, win note or competitors "
+                    "won against can only be given to won leads and "
+                    "opportunities. Mark them as won first.",
+                    leads=not_won._crm_lost_names(),
+                )
+            )
+
+    def _crm_won_check_reason_usable(self, vals):
+        if not vals.get("won_reason_id"):
+            return
+        reason = self.env["crm.won.reason"].browse(vals["won_reason_id"]).exists()
+        if not reason:
+            raise ValidationError(
+                _(
+                    "The won reason with ID %(id)s does not exist (it may have "
+                    "been deleted). Pick an existing won reason.",
+                    id=vals["won_reason_id"],
+                )
+            )
+        errors = reason._get_usage_errors(
+            self.filtered(lambda lead: lead.won_reason_id != reason)
+        )
+        if errors:
+            raise ValidationError("\n".join(errors))
+
+    def _crm_won_check_reason_given(self, vals):
+        """``self``: leads won from the user interface by this write."""
+        if vals.get("won_reason_id") or not self._crm_won_reason_required():
+            return
+        missing = self.filtered(
+            lambda lead: not lead.won_reason_id and lead._crm_won_reason_required()
+        )
+        if missing:
+            raise UserError(
+                _(
+                    "A won reason is required to mark %(leads)s as won. Use the "
+                    "Won button, or Mark as Won in the action menu, and pick the "
+                    "reason why it was won.",
+                    leads=missing._crm_lost_names(),
+                )
+            )
+
     def _crm_lost_reason_required(self):
         """Whether the company of any of these leads (or the current company
         for leads without one) requires a lost reason."""
@@ -405,6 +685,41 @@ class CrmLead(models.Model):
         if not self or any(not lead.company_id for lead in self):
             companies |= self.env.company
         return any(companies.mapped("crm_lost_reason_required"))
+
+    def _crm_lost_kept_activities(self, activities):
+        """``self``: leads being lost. Of ``activities`` (of these leads, which
+        stock deletes when it archives them), those the leads keep: the
+        planned activities of leads whose company keeps them (*Keep Planned
+        Activities of Lost Leads*; the current company for leads without
+        one), but for the stale opportunity warnings, which the loss ends."""
+        if not activities:
+            return activities
+        keeping = set(
+            self.filtered(
+                lambda lead: (
+                    lead.company_id or self.env.company
+                ).crm_lost_keep_activities
+            ).ids
+        )
+        warning_type = self.env.ref(
+            "crm_lost_management.mail_activity_type_stale_warning",
+            raise_if_not_found=False,
+        )
+        return activities.filtered(
+            lambda activity: activity.res_model == self._name
+            and activity.res_id in keeping
+            and activity.active
+            and activity.activity_type_id != warning_type
+        )
+
+    def _crm_lost_sparing_activities(self, archived):
+        """``self``, with ``archived`` (leads it archives, that is loses)
+        named in its context: stock's mail.activity.mixin deletes the planned
+        activities of the records it archives, and mail.activity's ``unlink``
+        spares those these leads keep (``_crm_lost_kept_activities``)."""
+        if not archived:
+            return self
+        return self.with_context(crm_lost_archived_lead_ids=tuple(archived.ids))
 
     def _crm_lost_wizard_action(self):
         action = self.env["ir.actions.act_window"]._for_xml_id(

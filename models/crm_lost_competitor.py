@@ -94,14 +94,34 @@ class CrmLostCompetitor(models.Model):
             .sudo()
             ._read_group([("competitor_id", "in", self.ids)], ["competitor_id"])
         )
-        used = self.browse(
-            {competitor.id for (competitor,) in used_by_leads + used_by_losses}
+        used_by_wins = (
+            self.env["crm.lead.win"]
+            .sudo()
+            ._read_group([("competitor_ids", "in", self.ids)], ["competitor_ids"])
         )
+        used_by_won_leads = (
+            self.env["crm.lead"]
+            .sudo()
+            .with_context(active_test=False)
+            ._read_group(
+                [("won_competitor_ids", "in", self.ids)], ["won_competitor_ids"]
+            )
+        )
+        used = self.browse(
+            {
+                competitor.id
+                for (competitor,) in used_by_leads
+                + used_by_losses
+                + used_by_wins
+                + used_by_won_leads
+            }
+        )
+        used &= self
         if used:
             raise UserError(
                 _(
-                    "You cannot delete the competitor(s) %(competitors)s: leads or "
-                    "loss records refer to them. Archive them instead.",
+                    "You cannot delete the competitor(s) %(competitors)s: leads, "
+                    "loss or win records refer to them. Archive them instead.",
                     competitors=", ".join(used.mapped("name")),
                 )
             )

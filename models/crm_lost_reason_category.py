@@ -47,15 +47,32 @@ class CrmLostReasonCategory(models.Model):
             .sudo()
             ._read_group([("category_id", "in", self.ids)], ["category_id"])
         )
+        used_by_won_reasons = (
+            self.env["crm.won.reason"]
+            .sudo()
+            .with_context(active_test=False)
+            ._read_group([("category_id", "in", self.ids)], ["category_id"])
+        )
+        used_by_wins = (
+            self.env["crm.lead.win"]
+            .sudo()
+            ._read_group([("category_id", "in", self.ids)], ["category_id"])
+        )
         used = self.browse(
-            {category.id for (category,) in used_by_reasons + used_by_losses}
+            {
+                category.id
+                for (category,) in used_by_reasons
+                + used_by_losses
+                + used_by_won_reasons
+                + used_by_wins
+            }
         )
         if used:
             raise UserError(
                 _(
-                    "You cannot delete the lost reason categories %(categories)s: "
-                    "lost reasons (archived ones included) or loss records use "
-                    "them. Archive them instead.",
+                    "You cannot delete the reason categories %(categories)s: lost "
+                    "or won reasons (archived ones included), loss or win records "
+                    "use them. Archive them instead.",
                     categories=", ".join(used.mapped("name")),
                 )
             )

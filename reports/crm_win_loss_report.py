@@ -42,6 +42,20 @@ class CrmWinLossReport(models.Model):
     lost_reason_category_id = fields.Many2one(
         "crm.lost.reason.category", string="Lost Reason Category", readonly=True
     )
+    won_reason_id = fields.Many2one(
+        "crm.won.reason", string="Won Reason", readonly=True
+    )
+    outcome_reason = fields.Char(
+        translate=True,
+        readonly=True,
+        help="Why it was won (won reason) or lost (lost reason).",
+    )
+    outcome_reason_category_id = fields.Many2one(
+        "crm.lost.reason.category",
+        string="Outcome Reason Category",
+        readonly=True,
+        help="Category of the won or lost reason.",
+    )
     campaign_id = fields.Many2one("utm.campaign", string="Campaign", readonly=True)
     medium_id = fields.Many2one("utm.medium", string="Medium", readonly=True)
     source_id = fields.Many2one("utm.source", string="Source", readonly=True)
@@ -79,6 +93,12 @@ class CrmWinLossReport(models.Model):
                 lead.stage_id,
                 lead.lost_reason_id,
                 reason.category_id AS lost_reason_category_id,
+                CASE WHEN %(won)s THEN lead.won_reason_id END AS won_reason_id,
+                CASE WHEN %(won)s THEN won_reason.name WHEN %(lost)s THEN reason.name
+                    END AS outcome_reason,
+                CASE WHEN %(won)s THEN won_reason.category_id
+                    WHEN %(lost)s THEN reason.category_id
+                    END AS outcome_reason_category_id,
                 lead.campaign_id,
                 lead.medium_id,
                 lead.source_id,
@@ -104,6 +124,7 @@ class CrmWinLossReport(models.Model):
             FROM crm_lead AS lead
             LEFT JOIN crm_stage AS stage ON stage.id = lead.stage_id
             LEFT JOIN crm_lost_reason AS reason ON reason.id = lead.lost_reason_id
+            LEFT JOIN crm_won_reason AS won_reason ON won_reason.id = lead.won_reason_id
             LEFT JOIN res_company AS company ON company.id = lead.company_id
             """
         )
