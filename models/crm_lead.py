@@ -468,11 +468,13 @@ class CrmLead(models.Model):
             return self._crm_won_wizard_action()
         return self.action_set_won_rainbowman()
 
+    @api.readonly
     def action_open_won_wizard(self):
         """Mark as Won with a reason, note and competitors beaten (also for a
         selection, from the list's action menu)."""
         return self._crm_won_wizard_action()
 
+    @api.readonly
     def action_open_wins(self):
         action = self.env["ir.actions.act_window"]._for_xml_id(
             "crm_lost_management.crm_lead_win_action"
