@@ -25,14 +25,15 @@ buttons), in browser sessions of a salesperson and a sales manager of the demo
 data.
 
 - ``READS``, every read path of the module (lists and kanban with the lost
-  filters, the lost lead's form, the reports, the configuration lists with
-  their statistics, the dialogs), served by the standby: Odoo's access log
-  marks the request ``ro``, the standby's log shows the worker's queries on
-  the expected table, the primary's log none of the worker's queries on a CRM
-  table. To cover a new read path, append one line to ``READS``.
+  filters, the lead's form, loss and win records, the reports, the
+  configuration lists with their statistics, the buttons that open them,
+  the dialogs until confirmed), served by the standby: Odoo's access log
+  marks the request ``ro``, the standby's log shows Odoo's queries on the
+  expected table, the primary's log none of Odoo's queries on a CRM table.
+  To cover a new read path, append one entry to ``READS``.
 - ``WRITES``, every write path (Mark as Lost, Restore, Revisit Now, archive,
-  unarchive), run on the primary (``rw``, the writes in the primary's log,
-  nothing in the standby's) and replicated.
+  unarchive, Mark as Won), run on the primary (``rw``, the writes in the
+  primary's log, nothing in the standby's) and replicated.
 - No request falls back ``ro->rw`` and no read-only transaction error shows,
   in Odoo's log or the standby's.
 - Read-your-writes: 100 cycles of Mark as Lost then Restore, each followed at
@@ -59,6 +60,7 @@ import re
 import shutil
 import signal
 import subprocess
+import sys
 import tempfile
 import time
 import uuid
@@ -620,7 +622,7 @@ class Call:
     /web/dataset/<route>/<model>/<method> (``call_kw``, or ``call_button``
     for a button), or the JSON route ``path`` with ``kwargs`` as parameters.
     ``table``: a table the standby must be queried on (default: the
-    model's)."""
+    model's). ``users``: who makes the call (keys of ``USERS``)."""
 
     label: str
     model: str
@@ -630,6 +632,7 @@ class Call:
     table: str = ""
     route: str = "call_kw"
     path: str = ""
+    users: tuple = ("manager", "salesperson")
 
     @property
     def url_path(self):
@@ -727,6 +730,11 @@ def button(label, model, method, ref, table=""):
     return Call(label, model, method, ([Ref(ref)],), {}, table, "call_button")
 
 
+def only(call, *users):
+    """``call``, made by these users only (a page for sales managers...)."""
+    return dataclasses.replace(call, users=users)
+
+
 def action(label, xmlid):
     """A menu or button opening the window action ``xmlid``."""
     return Call(
@@ -821,6 +829,46 @@ RESTORE_DIALOG = {
     "restore_note": {},
     "stage_id": M2O,
 }
+WIN_LIST = {
+    "won_date": {},
+    "lead_id": M2O,
+    "partner_id": M2O,
+    "won_reason_id": M2O,
+    "category_id": M2O,
+    "competitor_ids": M2O,
+    "user_id": M2O,
+    "team_id": M2O,
+    "expected_revenue": {},
+    "days_to_close": {},
+    "state": {},
+}
+WIN_FORM = {
+    **WIN_LIST,
+    "won_by_id": M2O,
+    "stage_id": M2O,
+    "won_note": {},
+    "reopened_date": {},
+    "reopened_by_id": M2O,
+    "reopen_note": {},
+}
+WON_REASON_LIST = {"name": {}, "category_id": M2O, "description": {}, "win_count": {}}
+CATEGORY_LIST = {"name": {}, "color": {}, "description": {}, "reason_count": {}}
+WON_DIALOG = {
+    "lead_ids": M2O,
+    "won_reason_id": M2O,
+    "reason_required": {},
+    "reason_description": {},
+    "available_reason_ids": {},
+    "won_competitor_ids": M2O,
+    "won_note": {},
+    "stage_id": M2O,
+}
+SETTINGS_DIALOG = {
+    "company_id": M2O,
+    "crm_lost_reason_required": {},
+    "crm_won_reason_required": {},
+    "crm_lost_keep_activities": {},
+}
 ON_LEAD = {"default_lead_ids": [Ref("lost_lead")], "active_model": "crm.lead"}
 ON_OPEN_LEAD = {"default_lead_ids": [Ref("active_lead")], "active_model": "crm.lead"}
 PICK_REASON = {
@@ -834,6 +882,7 @@ PROGRESS = {
 }
 LOSSES = "crm_lost_management.crm_lead_loss_action_analysis"
 WIN_LOSS = "crm_lost_management.crm_win_loss_report_action"
+MARK_AS_WON = "crm_lost_management.crm_lead_won_action"
 WL = "crm.win.loss.report"
 IR_ACT = "ir_act_window"
 
@@ -937,6 +986,54 @@ READS = [
         ON_LEAD,
         table="crm_lead",
     ),
+    # Mark as Won dialog, won reasons, win records, Win/Loss by reason
+    kw(
+        "won-reason-required",
+        "crm.lead",
+        "crm_won_reason_required",
+        [Ref("active_lead")],
+    ),
+    button(
+        "mark-as-won-button",
+        "crm.lead",
+        "action_open_won_wizard",
+        "active_lead",
+        IR_ACT,
+    ),
+    action("mark-as-won-dialog", MARK_AS_WON),
+    dialog(
+        "mark-as-won-dialog-defaults",
+        "crm.lead.won",
+        WON_DIALOG,
+        ON_OPEN_LEAD,
+        table="crm_won_reason",
+    ),
+    dropdown("mark-as-won-dialog-reasons", "crm.won.reason"),
+    search("won-reasons-list", "crm.won.reason", WON_REASON_LIST),
+    button(
+        "won-reason-wins-button",
+        "crm.won.reason",
+        "action_open_wins",
+        "won_reason",
+        IR_ACT,
+    ),
+    search("wins-list", "crm.lead.win", WIN_LIST),
+    form("win-form", "crm.lead.win", "win", WIN_FORM),
+    button("win-lead-button", "crm.lead.win", "action_open_lead", "win"),
+    button("won-lead-wins-button", "crm.lead", "action_open_wins", "won_lead", IR_ACT),
+    group("win-loss-by-outcome-reason", WL, ["outcome_reason"]),
+    # configuration: reason categories, Lost Settings (sales managers)
+    search("lost-reason-categories-list", "crm.lost.reason.category", CATEGORY_LIST),
+    only(
+        dialog(
+            "lost-settings-dialog",
+            "crm.lost.settings",
+            SETTINGS_DIALOG,
+            {},
+            table="res_company",
+        ),
+        "manager",
+    ),
 ]
 
 
@@ -1027,71 +1124,68 @@ class Replica:
         )
         return record
 
-    def lose(self, client, lead_id, reason_id, competitor_id=False, trace=False):
-        """The Mark as Lost dialog: save it, then its button."""
+    def confirm(self, client, model, lead_id, values, button, sql, trace=False):
+        """A dialog opened on the lead ``lead_id``: saved with ``values``,
+        then its ``button`` clicked. ``trace``: check both requests as
+        writes (``sql``: a statement of the button's on the primary)."""
         context = {"default_lead_ids": [lead_id], "active_model": "crm.lead"}
+        values = {"lead_ids": [[6, 0, [lead_id]]], **values}
+        save = [[], values], {"specification": {}, "context": context}
+        if not trace:
+            (wizard,) = client.call(model, "web_save", *save)
+            click = [[wizard["id"]]], {"context": context}
+            return client.call(model, button, *click, route="call_button")
+        table = model.replace(".", "_")
+        (wizard,) = self.run_write(
+            client, model, "web_save", *save, sql=f'INSERT INTO "{table}"'
+        )
+        click = [[wizard["id"]]], {"context": context}
+        return self.run_write(client, model, button, *click, "call_button", sql)
+
+    def lose(self, client, lead_id, reason_id, competitor_id=False, trace=False):
+        """The Mark as Lost dialog."""
         values = {
-            "lead_ids": [[6, 0, [lead_id]]],
             "lost_reason_id": reason_id,
             "lost_competitor_id": competitor_id,
             "lost_feedback": "<p>Their offer was cheaper</p>",
         }
-        if not trace:
-            wizard = self.save_new(client, "crm.lead.lost", values, context)
-            return client.call(
-                "crm.lead.lost",
-                "action_lost_reason_apply",
-                [[wizard["id"]]],
-                {"context": context},
-                route="call_button",
-            )
-        (wizard,) = self.run_write(
+        return self.confirm(
             client,
             "crm.lead.lost",
-            "web_save",
-            [[], values],
-            {"specification": {}, "context": context},
-            sql=r'INSERT INTO "crm_lead_lost"',
-        )
-        return self.run_write(
-            client,
-            "crm.lead.lost",
+            lead_id,
+            values,
             "action_lost_reason_apply",
-            [[wizard["id"]]],
-            {"context": context},
-            route="call_button",
-            sql=r'INSERT INTO "crm_lead_loss"',
+            r'INSERT INTO "crm_lead_loss"',
+            trace,
         )
 
     def restore(self, client, lead_id, trace=False):
-        """The Restore dialog: save it, then its button."""
-        context = {"default_lead_ids": [lead_id], "active_model": "crm.lead"}
-        values = {"lead_ids": [[6, 0, [lead_id]]], "restore_note": "Back in budget"}
-        if not trace:
-            wizard = self.save_new(client, "crm.lead.restore", values, context)
-            return client.call(
-                "crm.lead.restore",
-                "action_restore",
-                [[wizard["id"]]],
-                {"context": context},
-                route="call_button",
-            )
-        (wizard,) = self.run_write(
+        """The Restore dialog."""
+        return self.confirm(
             client,
             "crm.lead.restore",
-            "web_save",
-            [[], values],
-            {"specification": {}, "context": context},
-            sql=r'INSERT INTO "crm_lead_restore"',
-        )
-        return self.run_write(
-            client,
-            "crm.lead.restore",
+            lead_id,
+            {"restore_note": "Back in budget"},
             "action_restore",
-            [[wizard["id"]]],
-            {"context": context},
-            route="call_button",
-            sql=r'UPDATE "crm_lead_loss"',
+            r'UPDATE "crm_lead_loss"',
+            trace,
+        )
+
+    def win(self, client, lead_id, reason_id, competitor_id=False, trace=False):
+        """The Mark as Won dialog."""
+        values = {
+            "won_reason_id": reason_id,
+            "won_competitor_ids": [[6, 0, [competitor_id] if competitor_id else []]],
+            "won_note": "<p>Best integration</p>",
+        }
+        return self.confirm(
+            client,
+            "crm.lead.won",
+            lead_id,
+            values,
+            "action_won_reason_apply",
+            r'INSERT INTO "crm_lead_win"',
+            trace,
         )
 
     def on_standby(self, sql, params=None):
@@ -1113,6 +1207,9 @@ class Replica:
         ids["competitor"] = self.save_new(
             manager, "crm.lost.competitor", {"name": "Replica Rival"}
         )["id"]
+        ids["won_reason"] = self.save_new(
+            manager, "crm.won.reason", {"name": "Replica: Fit"}
+        )["id"]
         names = [
             "lost_lead",
             "active_lead",
@@ -1121,6 +1218,8 @@ class Replica:
             "revisit_lead",
             "archive_lead",
             "unarchive_lead",
+            "won_lead",
+            "win_lead",
             *(f"ryw_lead_{index}" for index in range(RYW_LEADS)),
         ]
         lead_ids = sales.call(
@@ -1150,6 +1249,13 @@ class Replica:
             [[("lead_id", "=", ids["lost_lead"])], ["id"]],
         )
         ids["loss"] = loss["id"]
+        self.win(sales, ids["won_lead"], ids["won_reason"], ids["competitor"])
+        (win,) = sales.call(
+            "crm.lead.win",
+            "search_read",
+            [[("lead_id", "=", ids["won_lead"])], ["id"]],
+        )
+        ids["win"] = win["id"]
         self.pair.wait_replayed()
 
 
@@ -1258,8 +1364,14 @@ def test_odoo_uses_the_standby_as_replica(replica):
     assert apps[0][0] >= 1, "Odoo workers are connected to the standby"
 
 
-@pytest.mark.parametrize("who", sorted(USERS))
-@pytest.mark.parametrize("call", READS, ids=[call.label for call in READS])
+READ_CASES = [
+    pytest.param(who, call, id=f"{call.label}-{who}")
+    for call in READS
+    for who in call.users
+]
+
+
+@pytest.mark.parametrize("who, call", READ_CASES)
 def test_read_path_is_served_by_the_replica(replica, who, call):
     result, trace = replica.traced(replica.client(who), call)
     request = trace.request()
@@ -1303,13 +1415,13 @@ def test_read_paths_see_the_module_data(replica):
 
 
 def _lose(replica, client, ids):
-    replica.lose(client, ids["lose_lead"], ids["reason"], ids["competitor"], trace=True)
-    return "lose_lead", "lost"
+    replica.lose(client, ids["lose_lead"], ids["reason"], ids["competitor"], True)
+    return "lose_lead", "crm_lead_loss", "lost"
 
 
 def _restore(replica, client, ids):
     replica.restore(client, ids["restore_lead"], trace=True)
-    return "restore_lead", "recovered"
+    return "restore_lead", "crm_lead_loss", "recovered"
 
 
 def _revisit_now(replica, client, ids):
@@ -1321,7 +1433,7 @@ def _revisit_now(replica, client, ids):
         route="call_button",
         sql=r'INSERT INTO "mail_activity"',
     )
-    return "revisit_lead", "recovered"
+    return "revisit_lead", "crm_lead_loss", "recovered"
 
 
 def _archive(replica, client, ids):
@@ -1332,7 +1444,7 @@ def _archive(replica, client, ids):
         [[ids["archive_lead"]]],
         sql=r'INSERT INTO "crm_lead_loss"',
     )
-    return "archive_lead", "lost"
+    return "archive_lead", "crm_lead_loss", "lost"
 
 
 def _unarchive(replica, client, ids):
@@ -1343,25 +1455,35 @@ def _unarchive(replica, client, ids):
         [[ids["unarchive_lead"]]],
         sql=r'UPDATE "crm_lead_loss"',
     )
-    return "unarchive_lead", "recovered"
+    return "unarchive_lead", "crm_lead_loss", "recovered"
 
 
-# label: (write path as the web client runs it) -> (lead, state of its loss)
+def _win(replica, client, ids):
+    replica.win(client, ids["win_lead"], ids["won_reason"], ids["competitor"], True)
+    return "win_lead", "crm_lead_win", "won"
+
+
+# label: write path, as the web client runs it -> (lead, history table, state
+# of the lead's last record there)
 WRITES = {
     "mark-as-lost": _lose,
     "restore": _restore,
     "revisit-now": _revisit_now,
     "archive": _archive,
     "unarchive": _unarchive,
+    "mark-as-won": _win,
 }
 
 
 @pytest.mark.parametrize("label", sorted(WRITES))
 def test_write_path_runs_on_the_primary(replica, label):
-    lead, state = WRITES[label](replica, replica.client("salesperson"), replica.ids)
+    lead, table, state = WRITES[label](
+        replica, replica.client("salesperson"), replica.ids
+    )
+    assert table in ("crm_lead_loss", "crm_lead_win")
     # replicated: the standby has the result
     rows = replica.on_standby(
-        "SELECT l.active, s.state FROM crm_lead l JOIN crm_lead_loss s "
+        f"SELECT l.active, s.state FROM crm_lead l JOIN {table} s "
         "ON s.lead_id = l.id WHERE l.id = %s ORDER BY s.id DESC LIMIT 1",
         [replica.ids[lead]],
     )
@@ -1475,9 +1597,8 @@ EXPECTED_MODES = {
 }
 
 
-def _report(replica, label, cycles, stale, examples, seconds, pytestconfig):
-    """Into the report file, and onto the terminal (also when pytest
-    captures the output)."""
+def _report(replica, label, cycles, stale, examples, seconds, capsys):
+    """Into the report file, and onto the terminal (pytest's capture off)."""
     replica.report[label] = {
         "cycles": cycles,
         "reads": 4 * cycles,
@@ -1486,29 +1607,27 @@ def _report(replica, label, cycles, stale, examples, seconds, pytestconfig):
         "seconds": round(seconds, 1),
         "examples": examples[:5],
     }
-    terminal = pytestconfig.pluginmanager.get_plugin("terminalreporter")
-    terminal.write_line(
-        f"\nreplica, {label}: {cycles} cycles of Mark as Lost / Restore in "
-        f"{seconds:.1f} s; stale reads right after: form "
-        f"{stale['form']}/{2 * cycles}, Lost Analysis "
-        f"{stale['analysis']}/{2 * cycles}"
-    )
+    with capsys.disabled():
+        sys.stdout.write(
+            f"\nreplica, {label}: {cycles} cycles of Mark as Lost / Restore in "
+            f"{seconds:.1f} s; stale reads right after: form "
+            f"{stale['form']}/{2 * cycles}, Lost Analysis "
+            f"{stale['analysis']}/{2 * cycles}\n"
+        )
 
 
-def test_read_after_write_with_asynchronous_replication(replica, pytestconfig):
+def test_read_after_write_with_asynchronous_replication(replica, capsys):
     """PostgreSQL's default: a commit returns before the standby has applied
     it, a read right after may see the old state. Measured and reported,
     not asserted (it depends on the standby's lag)."""
     replica.pair.set_read_your_writes(False)
     stale, examples, seconds, trace = _cycles(replica, ASYNC_CYCLES)
-    _report(
-        replica, "asynchronous", ASYNC_CYCLES, stale, examples, seconds, pytestconfig
-    )
+    _report(replica, "asynchronous", ASYNC_CYCLES, stale, examples, seconds, capsys)
     assert _modes(trace) == EXPECTED_MODES, "the reads ran on the replica"
     assert len(_standby_reads(trace)) >= 4 * ASYNC_CYCLES
 
 
-def test_read_your_writes_with_remote_apply(replica, pytestconfig):
+def test_read_your_writes_with_remote_apply(replica, capsys):
     """``synchronous_commit = remote_apply`` with the standby as synchronous
     standby: a commit returns once the standby has applied it, the next read
     sees it."""
@@ -1517,7 +1636,7 @@ def test_read_your_writes_with_remote_apply(replica, pytestconfig):
         stale, examples, seconds, trace = _cycles(replica, CYCLES)
     finally:
         replica.pair.set_read_your_writes(False)
-    _report(replica, "remote_apply", CYCLES, stale, examples, seconds, pytestconfig)
+    _report(replica, "remote_apply", CYCLES, stale, examples, seconds, capsys)
     assert _modes(trace) == EXPECTED_MODES, "the reads ran on the replica"
     assert len(_standby_reads(trace)) >= 4 * CYCLES
     assert stale == {"form": 0, "analysis": 0}, examples[:5]
