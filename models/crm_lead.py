@@ -511,11 +511,13 @@ class CrmLead(models.Model):
             return self._crm_won_wizard_action()
         return self.action_set_won_rainbowman()
 
+    @api.readonly
     def action_open_won_wizard(self):
         """Mark as Won with a reason, note and competitors beaten (also for a
         selection, from the list's action menu)."""
         return self._crm_won_wizard_action()
 
+    @api.readonly
     def action_open_wins(self):
         action = self.env["ir.actions.act_window"]._for_xml_id(
             "crm_lost_management.crm_lead_win_action"
@@ -537,6 +539,7 @@ class CrmLead(models.Model):
         Changes nothing."""
         return bool(self) and self._crm_won_reason_required()
 
+    @api.readonly
     def action_open_restore_wizard(self):
         action = self.env["ir.actions.act_window"]._for_xml_id(
             "crm_lost_management.crm_lead_restore_action"
@@ -555,6 +558,7 @@ class CrmLead(models.Model):
         losses._revisit_today()
         return True
 
+    @api.readonly
     def action_open_losses(self):
         action = self.env["ir.actions.act_window"]._for_xml_id(
             "crm_lost_management.crm_lead_loss_action"
@@ -569,11 +573,14 @@ class CrmLead(models.Model):
             action["name"] = _("Losses of %(lead)s", lead=self.name)
         return action
 
+    @api.readonly
     def crm_lost_archive_needs_reason(self):
         """Archive entry of the action menus of the lead views (js_class
         crm_lost_list, crm_lost_form): whether archiving these leads must go
         through the Mark as Lost wizard (``action_archive_or_mark_lost``)
-        instead of stock's confirmation. Changes nothing."""
+        instead of stock's confirmation. Changes nothing: ``@api.readonly``
+        lets the web client's call run on a read replica when Odoo has one
+        (``--db_replica_host``), as the module's other read-only methods."""
         to_lose = self.filtered("active")
         return bool(to_lose) and to_lose._crm_lost_reason_required()
 

@@ -478,6 +478,7 @@ class CrmLeadLoss(models.Model):
                 subtype_xmlid="mail.mt_note",
             )
 
+    @api.readonly
     def action_open_lead(self):
         self.ensure_one()
         return {

@@ -114,6 +114,7 @@ class CrmTeam(models.Model):
     # ACTIONS
     # ------------------------------------------------------------
 
+    @api.readonly
     def action_open_stale_opportunities(self):
         """Preview: the opportunities the daily job would mark lost now."""
         self.ensure_one()

@@ -68,6 +68,13 @@ class CrmLeadWon(models.TransientModel):
                 else [("company_id", "=", False)]
             )
 
+    @api.readonly
+    def onchange(self, values, field_names, fields_spec):
+        """Defaults and usable reasons only read: with a read replica
+        (``--db_replica_host``), opening the dialog is served by it; *Mark as
+        Won* runs on the primary."""
+        return super().onchange(values, field_names, fields_spec)
+
     def _get_won_errors(self):
         self.ensure_one()
         leads = self.lead_ids
