@@ -772,6 +772,9 @@ LEAD_FORM = {
     "lost_feedback": {},
     "loss_count": {},
     "loss_ids": {"fields": {"state": {}, "lost_date": {}, "lost_reason_id": M2O}},
+    "competitor_line_ids": {
+        "fields": {"competitor_id": M2O, "strengths": {}, "weaknesses": {}}
+    },
 }
 LOSS_LIST = {
     "lost_date": {},
@@ -821,6 +824,7 @@ LOST_DIALOG = {
     "reason_description": {},
     "available_reason_ids": {},
     "lost_competitor_id": M2O,
+    "proposed_competitor_ids": M2O,
     "lost_revisit_date": {},
     "lost_feedback": {},
 }
@@ -884,6 +888,15 @@ LOSSES = "crm_lost_management.crm_lead_loss_action_analysis"
 WIN_LOSS = "crm_lost_management.crm_win_loss_report_action"
 MARK_AS_WON = "crm_lost_management.crm_lead_won_action"
 WL = "crm.win.loss.report"
+COMPETITIVE = "crm_lost_management.crm_competitive_report_action"
+CR = "crm.competitive.report"
+COMPETITIVE_MEASURES = [
+    "faced_count:sum",
+    "won_count:sum",
+    "lost_to_count:sum",
+    "win_rate:avg",
+    "days_to_close:avg",
+]
 IR_ACT = "ir_act_window"
 
 # Every read path of the module, as the web client calls it: one entry each.
@@ -1022,6 +1035,20 @@ READS = [
     button("win-lead-button", "crm.lead.win", "action_open_lead", "win"),
     button("won-lead-wins-button", "crm.lead", "action_open_wins", "won_lead", IR_ACT),
     group("win-loss-by-outcome-reason", WL, ["outcome_reason"]),
+    # Competitive Analysis (graph, pivot by salesperson)
+    action("competitive-analysis-menu", COMPETITIVE),
+    group(
+        "competitive-analysis-graph",
+        CR,
+        ["competitor_id", "outcome"],
+        fields=["faced_count:sum"],
+    ),
+    pivot(
+        "competitive-analysis-by-salesperson",
+        CR,
+        ["competitor_id", "user_id"],
+        fields=COMPETITIVE_MEASURES,
+    ),
     # configuration: reason categories, Lost Settings (sales managers)
     search("lost-reason-categories-list", "crm.lost.reason.category", CATEGORY_LIST),
     only(
