@@ -208,9 +208,10 @@ def free_port():
 
 class OdooServer:
     """``odoo`` serving one database the way production runs it: prefork
-    workers, crons in their own process, loopback only."""
+    workers, crons in their own process, loopback only; ``options``: more
+    command-line options."""
 
-    def __init__(self, db, workers=2, max_cron_threads=1):
+    def __init__(self, db, workers=2, max_cron_threads=1, options=()):
         self.db = db
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
@@ -228,6 +229,7 @@ class OdooServer:
             f"--max-cron-threads={max_cron_threads}",
             "--log-level=info",
             f"--logfile={self.log}",
+            *options,
         ]
         self.process = None
 
