@@ -16,3 +16,4 @@ from . import test_loss_history_paths
 from . import test_loss_state_machine
 from . import test_keep_activities
 from . import test_wins
+from . import test_cron_batches
