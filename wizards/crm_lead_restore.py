@@ -37,5 +37,9 @@ class CrmLeadRestore(models.TransientModel):
             raise UserError(
                 _("Select at least one lost lead or opportunity to restore.")
             )
-        leads._action_restore(restore_note=self.restore_note, stage=self.stage_id)
+        # a user interface: a restore that wins leads (into a won stage) needs
+        # a won reason when their company requires one
+        leads.with_context(crm_won_check_reason=True)._action_restore(
+            restore_note=self.restore_note, stage=self.stage_id
+        )
         return {"type": "ir.actions.act_window_close"}
