@@ -492,6 +492,22 @@ class CrmLead(models.Model):
         Changes nothing."""
         return bool(self) and self._crm_won_reason_required()
 
+    @api.readonly
+    def crm_won_stage_dialog(self, stage_id):
+        """A move of these leads to the stage ``stage_id`` from the pipeline
+        (drag and drop) or the form's stage bar: the Mark as Won dialog that
+        makes the move when it wins some of them and their company requires
+        a won reason; False when the move needs no dialog. Changes nothing."""
+        stage = self.env["crm.stage"].browse(stage_id).exists()
+        winning = self._crm_won_after({"stage_id": stage.id}).filtered(
+            lambda lead: not lead._crm_lost_is_won()
+        )
+        if not winning or not winning._crm_won_reason_required():
+            return False
+        action = winning._crm_won_wizard_action()
+        action["context"]["default_stage_id"] = stage.id
+        return action
+
     def action_open_restore_wizard(self):
         action = self.env["ir.actions.act_window"]._for_xml_id(
             "crm_lost_management.crm_lead_restore_action"
