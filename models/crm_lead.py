@@ -201,6 +201,10 @@ class CrmLead(models.Model):
         leads = super().create(vals_list)
         won = leads.filtered(lambda lead: lead._crm_lost_is_won())
         if won:
+            if self.env.context.get("crm_won_check_reason"):
+                # created won from the web client (quick create in a won
+                # column): the rule of a save that wins
+                won._crm_won_check_reason_given({})
             self.env["crm.lead.win"]._open(won)
         lost = leads.filtered(lambda lead: not lead.active)
         if lost:
@@ -403,10 +407,11 @@ class CrmLead(models.Model):
         return fields_specific
 
     def web_save(self, vals, specification):
-        """Saves of the web client (form, list, kanban drag and drop): when the
-        company requires a won reason, a save that wins a lead must give
-        one (the Won button and the kanban ask for it with the Mark as Won
-        dialog)."""
+        """Saves of the web client (form, list, kanban drag and drop, quick
+        create): when the company requires a won reason, a save that wins a
+        lead, or creates it won, must give one (the Won button, the form's
+        stage bar and the pipeline's drag and drop ask for it with the Mark
+        as Won dialog)."""
         return super(CrmLead, self.with_context(crm_won_check_reason=True)).web_save(
             vals, specification
         )
