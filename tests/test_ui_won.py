@@ -108,3 +108,16 @@ class TestCrmWonUi(HttpCase, CrmLostCommon):
             "/odoo", "crm_lost_management_form_won_then_reason", login="clm_sales_own"
         )
         self._assert_won(opportunity, self.user_sales_own)
+
+    def test_05_list_stage_won(self):
+        """Won Reason Required: the Won stage given to two opportunities of
+        the list (multi-edit) opens the Mark as Won dialog for both."""
+        opportunities = self._create_opportunity(
+            "CLM Tour Won List Opp A", self.user_admin
+        ) | self._create_opportunity("CLM Tour Won List Opp B", self.user_admin)
+        kept = self._create_opportunity("CLM Tour Won List Kept", self.user_admin)
+        self.start_tour("/odoo", "crm_lost_management_list_stage_won", login="admin")
+        for opportunity in opportunities:
+            self._assert_won(opportunity, self.user_admin)
+        self.assertEqual(kept.stage_id, self.stage_qualified)
+        self.assertFalse(self._wins(kept))

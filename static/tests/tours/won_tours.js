@@ -245,3 +245,50 @@ tours.add("crm_lost_management_form_won_then_reason", {
         },
     ],
 });
+
+// 5. Won Reason Required: pipeline list > select two > give them the Won stage
+// (multi-edit) > the dialog > reason > Mark as Won; both are won.
+tours.add("crm_lost_management_list_stage_won", {
+    url: "/odoo",
+    steps: () => [
+        ...openPipeline(),
+        {
+            content: "Switch to the list view",
+            trigger: ".o_control_panel .o_switch_view.o_list",
+            run: "click",
+        },
+        ...["CLM Tour Won List Opp A", "CLM Tour Won List Opp B"].flatMap((name) => [
+            {
+                content: `Select ${name}`,
+                trigger: `.o_data_row:contains("${name}") .o_list_record_selector input`,
+                run: "check",
+            },
+            {
+                content: `${name} is selected`,
+                trigger: `.o_data_row.o_data_row_selected:contains("${name}")`,
+            },
+        ]),
+        {
+            content: "Edit the stage of the selection",
+            trigger:
+                '.o_data_row:contains("CLM Tour Won List Opp A") .o_data_cell[name=stage_id]',
+            run: "click",
+        },
+        {
+            content: "Type Won",
+            trigger:
+                '.o_data_row:contains("CLM Tour Won List Opp A") .o_field_widget[name=stage_id] input',
+            run: "edit Won",
+        },
+        {
+            content: "Pick the Won stage",
+            trigger: ".o-autocomplete--dropdown-menu .ui-menu-item a:contains(/^Won$/)",
+            run: "click",
+        },
+        ...markAsWonDialog({reason: "CLM Better price"}),
+        ...["CLM Tour Won List Opp A", "CLM Tour Won List Opp B"].map((name) => ({
+            content: `${name} is in the Won stage`,
+            trigger: `.o_data_row:contains("${name}") .o_data_cell[name=stage_id]:contains(/^Won$/)`,
+        })),
+    ],
+});
