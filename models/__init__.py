@@ -10,3 +10,4 @@ from . import res_company
 from . import res_config_settings
 from . import crm_team
 from . import res_users
+from . import mail_activity

@@ -263,7 +263,8 @@ class CrmLead(models.Model):
             )
         (staying_lost | losing)._crm_lost_check_reason_active(vals)
         winning, unwinning, unwon_later = self._crm_won_prepare_write(vals)
-        result = super().write(vals)
+        archived = self if "active" in vals and not vals["active"] else self.browse()
+        result = super(CrmLead, self._crm_lost_sparing_activities(archived)).write(vals)
         Loss = self.env["crm.lead.loss"]
         Loss._on_leads_written(self, vals, losing, restoring)
         if imported:
@@ -357,7 +358,8 @@ class CrmLead(models.Model):
         return vals_list
 
     def toggle_active(self):
-        result = super().toggle_active()
+        leads = self._crm_lost_sparing_activities(self.filtered("active"))
+        result = super(CrmLead, leads).toggle_active()
         # action_archive, action_unarchive, action_set_lost and the Mark as
         # Lost wizard return this: None cannot be sent over XML-RPC, whose
         # clients would get a fault for a change that was committed
@@ -699,6 +701,41 @@ class CrmLead(models.Model):
         if not self or any(not lead.company_id for lead in self):
             companies |= self.env.company
         return any(companies.mapped("crm_lost_reason_required"))
+
+    def _crm_lost_kept_activities(self, activities):
+        """``self``: leads being lost. Of ``activities`` (of these leads, which
+        stock deletes when it archives them), those the leads keep: the
+        planned activities of leads whose company keeps them (*Keep Planned
+        Activities of Lost Leads*; the current company for leads without
+        one), but for the stale opportunity warnings, which the loss ends."""
+        if not activities:
+            return activities
+        keeping = set(
+            self.filtered(
+                lambda lead: (
+                    lead.company_id or self.env.company
+                ).crm_lost_keep_activities
+            ).ids
+        )
+        warning_type = self.env.ref(
+            "crm_lost_management.mail_activity_type_stale_warning",
+            raise_if_not_found=False,
+        )
+        return activities.filtered(
+            lambda activity: activity.res_model == self._name
+            and activity.res_id in keeping
+            and activity.active
+            and activity.activity_type_id != warning_type
+        )
+
+    def _crm_lost_sparing_activities(self, archived):
+        """``self``, with ``archived`` (leads it archives, that is loses)
+        named in its context: stock's mail.activity.mixin deletes the planned
+        activities of the records it archives, and mail.activity's ``unlink``
+        spares those these leads keep (``_crm_lost_kept_activities``)."""
+        if not archived:
+            return self
+        return self.with_context(crm_lost_archived_lead_ids=tuple(archived.ids))
 
     def _crm_lost_wizard_action(self):
         action = self.env["ir.actions.act_window"]._for_xml_id(

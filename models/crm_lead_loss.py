@@ -361,17 +361,51 @@ class CrmLeadLoss(models.Model):
             "user_id": (assignee or lead._crm_lost_get_assignee()).id,
         }
 
+    def _planned_revisit_activities(self):
+        """The revisit activity already planned on the lead of each of these
+        losses, by lead id, in one search: the one the daily job planned for
+        the loss, while still to do, or else the lead's first planned
+        *Revisit lost deal* activity (planned by hand, or kept through a
+        loss: *Keep Planned Activities of Lost Leads*). Done activities
+        (kept by their type) are not planned ones."""
+        activity_type = self.env.ref(
+            "crm_lost_management.mail_activity_type_revisit_lost"
+        )
+        activities = (
+            self.env["mail.activity"]
+            .sudo()
+            .search(
+                [
+                    ("res_model", "=", "crm.lead"),
+                    ("res_id", "in", self.lead_id.ids),
+                    "|",
+                    ("activity_type_id", "=", activity_type.id),
+                    ("id", "in", self.revisit_activity_id.ids),
+                ],
+                order="date_deadline desc, id desc",
+            )
+        )
+        planned = {activity.res_id: activity for activity in activities}
+        planned.update(
+            {
+                activity.res_id: activity
+                for activity in activities & self.revisit_activity_id
+            }
+        )
+        return planned
+
     def _revisit_today(self):
         """Revisit Now (the leads were just restored): move the revisit
-        activity the daily job planned to today, or plan one, in one create."""
+        activity already planned (``_planned_revisit_activities``) to today,
+        or plan one, in one create."""
         today = fields.Date.context_today(self)
-        planned = self.revisit_activity_id.exists()
-        for activity in planned:
-            lead = self.env["crm.lead"].browse(activity.res_id)
+        planned = self._planned_revisit_activities()
+        for lead_id, activity in planned.items():
+            lead = self.env["crm.lead"].browse(lead_id)
             # for whoever follows the lead now (it may have been reassigned)
             assignee = lead._crm_lost_get_assignee() or activity.user_id
             activity.write({"date_deadline": today, "user_id": assignee.id})
-        unplanned = self.lead_id - self.lead_id.browse(planned.mapped("res_id"))
+        unplanned = self.lead_id.filtered(lambda lead: lead.id not in planned)
         self.env["mail.activity"].create(
             [
                 self._prepare_revisit_activity(
@@ -387,8 +421,26 @@ class CrmLeadLoss(models.Model):
     def _schedule_revisit(self):
         """Plan the revisit activity of these open losses on their (lost)
         lead, for the salesperson or else the team leader, in one create,
-        and log a note on each lead."""
-        assigned = self.filtered(lambda loss: loss.lead_id._crm_lost_get_assignee())
+        and log a note on each lead. A lead that already has one planned
+        (``_planned_revisit_activities``) keeps it: the loss takes it."""
+        planned = self._planned_revisit_activities()
+        reused = self.filtered(lambda loss: loss.lead_id.id in planned)
+        for loss in reused:
+            activity = planned[loss.lead_id.id]
+            loss.write({"revisit_scheduled": True, "revisit_activity_id": activity.id})
+            loss.lead_id.message_post(
+                body=Markup("<p>%s</p>")
+                % _(
+                    "Revisit of this lost deal already planned for %(user)s, "
+                    "due on %(date)s.",
+                    user=activity.user_id.name,
+                    date=activity.date_deadline,
+                ),
+                subtype_xmlid="mail.mt_note",
+            )
+        assigned = (self - reused).filtered(
+            lambda loss: loss.lead_id._crm_lost_get_assignee()
+        )
         activities = self.env["mail.activity"].create(
             [
                 self._prepare_revisit_activity(
@@ -414,7 +466,7 @@ class CrmLeadLoss(models.Model):
                 ),
                 subtype_xmlid="mail.mt_note",
             )
-        unassigned = self - assigned
+        unassigned = self - reused - assigned
         unassigned.write({"revisit_scheduled": True})
         for loss in unassigned:
             loss.lead_id.message_post(

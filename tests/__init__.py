@@ -14,5 +14,6 @@ from . import test_lost_properties
 from . import test_competitor_category
 from . import test_loss_history_paths
 from . import test_loss_state_machine
+from . import test_keep_activities
 from . import test_won_stage_dialog
 from . import test_ui_won
