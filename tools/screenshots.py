@@ -20,6 +20,9 @@ Writes into --out (default: static/description of this addon):
     lost_form.png            a lost opportunity: Lost ribbon and the Lost block
     mark_won_wizard.png      an open opportunity with the Mark as Won dialog
                              filled in (reason, competitor beaten, win note)
+    competitive_analysis.png CRM > Reporting > Competitive Analysis in pivot
+                             view: deals faced, won and lost, win rate and
+                             revenue per competitor
 
 Nothing is written to the database: the Mark as Lost and Mark as Won dialogs
 are discarded.
@@ -80,7 +83,7 @@ def parse_args():
     parser.add_argument(
         "--only",
         nargs="*",
-        choices=["graph", "pivot", "wizard", "form", "won_wizard"],
+        choices=["graph", "pivot", "wizard", "form", "won_wizard", "competitive"],
         help="take only these screenshots",
     )
     return parser.parse_args()
@@ -296,12 +299,15 @@ class Shooter:
         )
         self.pick_many2one(modal, "won_reason_id", WON_REASON)
         tags = modal.locator(".o_field_widget[name=won_competitor_ids]")
-        tags.locator("input").fill(WON_COMPETITOR)
-        item = page.locator(".o-autocomplete--dropdown-item").filter(
-            has_text=WON_COMPETITOR
-        )
-        item.first.click()
-        tags.locator(".o_tag").filter(has_text=WON_COMPETITOR).wait_for()
+        tag = tags.locator(".o_tag").filter(has_text=WON_COMPETITOR)
+        # the dialog may propose the competitors the deal faced already
+        if not tag.count():
+            tags.locator("input").fill(WON_COMPETITOR)
+            item = page.locator(".o-autocomplete--dropdown-item").filter(
+                has_text=WON_COMPETITOR
+            )
+            item.first.click()
+            tag.wait_for()
         note = modal.locator(".o_field_widget[name=won_note] [contenteditable=true]")
         note.click()
         page.keyboard.type(WON_NOTE)
@@ -311,6 +317,21 @@ class Shooter:
         # discard: nothing saved
         modal.locator(".modal-footer button").filter(has_text="Cancel").click()
         page.locator(".modal").wait_for(state="detached", timeout=TIMEOUT)
+
+    def competitive(self):
+        page = self.page
+        self.open_web_client()
+        page.locator('.o_menu_sections [data-menu-xmlid="crm.crm_menu_report"]').click()
+        page.locator(
+            f'.dropdown-item[data-menu-xmlid="{ADDON}.'
+            'crm_lost_management_menu_competitive_analysis"]'
+        ).click()
+        page.locator(".o_breadcrumb").filter(has_text="Competitive Analysis").wait_for()
+        page.locator(".o_switch_view.o_pivot").click()
+        page.locator(".o_pivot table tbody tr").first.wait_for(timeout=TIMEOUT)
+        if page.locator(".o_view_sample_data").count():
+            raise SystemExit("Competitive Analysis shows sample data: no competitor?")
+        self.shoot("competitive_analysis.png")
 
 
 def shrink(png, max_kb):
@@ -337,7 +358,14 @@ def main():
     args = parse_args()
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(message)s")
     Path(args.out).mkdir(parents=True, exist_ok=True)
-    wanted = args.only or ["graph", "pivot", "wizard", "form", "won_wizard"]
+    wanted = args.only or [
+        "graph",
+        "pivot",
+        "wizard",
+        "form",
+        "won_wizard",
+        "competitive",
+    ]
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(
             executable_path=args.chromium, headless=True, args=CHROMIUM_ARGS
