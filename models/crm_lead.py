@@ -13,6 +13,8 @@ from .crm_lead_win import LEAD_WIN_FIELDS
 
 # set by Odoo from the open loss record; only a history import may give them
 SERVER_LOSS_FIELDS = ("lost_date", "lost_by_id")
+# the search of stock's action_set_won for the won stages of leads
+WON_STAGE_DOMAIN = [("is_won", "=", True)]
 
 
 class CrmLead(models.Model):
@@ -201,10 +203,6 @@ class CrmLead(models.Model):
         leads = super().create(vals_list)
         won = leads.filtered(lambda lead: lead._crm_lost_is_won())
         if won:
-            if self.env.context.get("crm_won_check_reason"):
-                # created won from the web client (quick create in a won
-                # column): the rule of a save that wins
-                won._crm_won_check_reason_given({})
             self.env["crm.lead.win"]._open(won)
         lost = leads.filtered(lambda lead: not lead.active)
         if lost:
@@ -262,13 +260,16 @@ class CrmLead(models.Model):
                 vals, bool(imported), active._crm_lost_names()
             )
         (staying_lost | losing)._crm_lost_check_reason_active(vals)
-        winning, unwinning, unwon_later = self._crm_won_prepare_write(vals)
+        winning, unwinning, unwon_later, carried = self._crm_won_prepare_write(vals)
         archived = self if "active" in vals and not vals["active"] else self.browse()
         result = super(CrmLead, self._crm_lost_sparing_activities(archived)).write(vals)
         Loss = self.env["crm.lead.loss"]
         Loss._on_leads_written(self, vals, losing, restoring)
         if imported:
             Loss._set_import_values(self, dict.fromkeys(self.ids, imported))
+        for leads, values in carried:
+            # before their wins open, which copy the lead's win data
+            leads.write(values)
         self.env["crm.lead.win"]._on_leads_written(self, vals, winning, unwinning)
         if unwon_later:
             unwon_later.write(dict.fromkeys(LEAD_WIN_FIELDS, False))
@@ -280,9 +281,12 @@ class CrmLead(models.Model):
         place: the values of Mark as Won (context ``crm_won_values``) come
         with the write that wins, the current win is cleared when leaving
         the won state (on ``unwon_later`` after the write when other leads of
-        the write stay or become won). Refuses win data on leads that are
-        not won after the write, and, from the user interface, a win without
-        a reason when the company requires one."""
+        the write stay or become won). Leads restored straight into the won
+        stage they were lost in get back the data of the win their loss
+        closed (``carried``: (leads, values) to write before their wins
+        open). Refuses win data on leads that are not won after the write,
+        and, from the user interface (context ``crm_won_check_reason``, or an
+        import), a win without a reason when the company requires one."""
         empty = self.browse()
         if "stage_id" not in vals and "active" not in vals:
             if self and self._crm_won_values_given(vals):
@@ -290,10 +294,11 @@ class CrmLead(models.Model):
                     self.filtered(lambda lead: not lead._crm_lost_is_won())
                 )
                 self._crm_won_check_reason_usable(vals)
-            return empty, empty, empty
+            return empty, empty, empty, []
         won_after = self._crm_won_after(vals)
         was_won = self.filtered(lambda lead: lead._crm_lost_is_won())
         winning, unwinning = won_after - was_won, was_won - won_after
+        carried = []
         if winning:
             context_values = self.env.context.get("crm_won_values") or {}
             vals.update(
@@ -303,8 +308,19 @@ class CrmLead(models.Model):
                     if name in LEAD_WIN_FIELDS and name not in vals
                 }
             )
-            if self.env.context.get("crm_won_check_reason"):
-                winning._crm_won_check_reason_given(vals)
+            if not self._crm_won_values_given(vals):
+                carried = winning.filtered(
+                    lambda lead: not lead.active
+                    and vals.get("stage_id", lead.stage_id.id) == lead.stage_id.id
+                )._crm_won_restored_values()
+            if self.env.context.get("crm_won_check_reason") or self.env.context.get(
+                "import_file"
+            ):
+                with_reason = self.browse()
+                for leads, values in carried:
+                    if values.get("won_reason_id"):
+                        with_reason |= leads
+                (winning - with_reason)._crm_won_check_reason_given(vals)
         if self._crm_won_values_given(vals):
             self._crm_won_check_won(self - won_after)
             self._crm_won_check_reason_usable(vals)
@@ -314,7 +330,51 @@ class CrmLead(models.Model):
                 unwon_later = unwinning
             else:
                 vals.update(dict.fromkeys(LEAD_WIN_FIELDS, False))
-        return winning, unwinning, unwon_later
+        return winning, unwinning, unwon_later, carried
+
+    def _crm_won_restored_values(self):
+        """``self``: lost leads restored straight into their won stage (a lost
+        lead cannot enter one: they were lost from it). Restoring undoes the
+        loss: each gets back the won reason, note and competitors of its last
+        win (closed by the loss), those that may still be used. Returns
+        [(leads, values)], one entry per distinct set of values."""
+        if not self:
+            return []
+        last_wins = {}
+        for win in (
+            self.env["crm.lead.win"]
+            .sudo()
+            .search([("lead_id", "in", self.ids)], order="won_date, id")
+        ):
+            last_wins[win.lead_id.id] = win
+        by_values = defaultdict(lambda: self.browse())
+        for lead in self:
+            win = last_wins.get(lead.id)
+            if not win:
+                continue
+            reason = win.won_reason_id
+            if reason and reason._get_usage_errors(lead):
+                reason = reason.browse()
+            competitors = win.competitor_ids.filtered(
+                lambda competitor, lead=lead: not lead._crm_lost_get_competitor_errors(
+                    competitor
+                )
+            )
+            note = win.won_note if not tools.is_html_empty(win.won_note) else False
+            key = (reason.id, note, tuple(sorted(competitors.ids)))
+            if any(key):
+                by_values[key] |= lead
+        return [
+            (
+                leads,
+                {
+                    "won_reason_id": reason_id,
+                    "won_note": note,
+                    "won_competitor_ids": [fields.Command.set(list(competitor_ids))],
+                },
+            )
+            for (reason_id, note, competitor_ids), leads in by_values.items()
+        ]
 
     def _crm_won_after(self, vals):
         """The leads of ``self`` that are won once ``vals`` are written."""
@@ -396,24 +456,14 @@ class CrmLead(models.Model):
 
         for fname in ("lost_feedback", "lost_competitor_id"):
             fields_specific[fname] = from_reason_lead
-
-        def from_head_if_won(fname, leads):
-            # the result keeps its stage: won, it keeps its own current win
-            head = leads[:1]
-            if not head or not head._crm_lost_is_won():
-                return False
-            return self._fields[fname].convert_to_write(head[fname], head)
-
-        for fname in LEAD_WIN_FIELDS:
-            fields_specific[fname] = from_head_if_won
         return fields_specific
 
     def web_save(self, vals, specification):
         """Saves of the web client (form, list, kanban drag and drop, quick
         create): when the company requires a won reason, a save that wins a
         lead, or creates it won, must give one (the Won button, the form's
-        stage bar and the pipeline's drag and drop ask for it with the Mark
-        as Won dialog)."""
+        stage bar, the lists and the pipeline's drag and drop ask for it with
+        the Mark as Won dialog: ``crm_won_stage_dialog``)."""
         return super(CrmLead, self.with_context(crm_won_check_reason=True)).web_save(
             vals, specification
         )
@@ -421,6 +471,19 @@ class CrmLead(models.Model):
     # ------------------------------------------------------------
     # ACTIONS
     # ------------------------------------------------------------
+
+    def action_set_won(self):
+        """Stock's Won. Stock looks up the won stages of the selection once per
+        lead (the same ``_stage_find`` search in its loop); for a batch they
+        are looked up once here, so that the cost does not grow with the
+        number of leads (Mark as Won on a selection)."""
+        leads = self
+        if len(self) > 1 and "crm_won_stages" not in self.env.context:
+            stages = self._stage_find(domain=WON_STAGE_DOMAIN, limit=None)
+            leads = self.with_context(
+                crm_won_stages=(tuple(self.ids), tuple(stages.ids))
+            )
+        return super(CrmLead, leads).action_set_won()
 
     def action_set_lost(self, **additional_values):
         """Keep the stock API (archive, then write the values). The values,
@@ -473,11 +536,13 @@ class CrmLead(models.Model):
             return self._crm_won_wizard_action()
         return self.action_set_won_rainbowman()
 
+    @api.readonly
     def action_open_won_wizard(self):
         """Mark as Won with a reason, note and competitors beaten (also for a
         selection, from the list's action menu)."""
         return self._crm_won_wizard_action()
 
+    @api.readonly
     def action_open_wins(self):
         action = self.env["ir.actions.act_window"]._for_xml_id(
             "crm_lost_management.crm_lead_win_action"
@@ -502,9 +567,10 @@ class CrmLead(models.Model):
     @api.readonly
     def crm_won_stage_dialog(self, stage_id):
         """A move of these leads to the stage ``stage_id`` from the pipeline
-        (drag and drop) or the form's stage bar: the Mark as Won dialog that
-        makes the move when it wins some of them and their company requires
-        a won reason; False when the move needs no dialog. Changes nothing."""
+        (drag and drop), the form's stage bar or a list: the Mark as Won
+        dialog that makes the move when it wins some of them and their
+        company requires a won reason; False when the move needs no dialog.
+        Changes nothing."""
         stage = self.env["crm.stage"].browse(stage_id).exists()
         winning = self._crm_won_after({"stage_id": stage.id}).filtered(
             lambda lead: not lead._crm_lost_is_won()
@@ -515,6 +581,7 @@ class CrmLead(models.Model):
         action["context"]["default_stage_id"] = stage.id
         return action
 
+    @api.readonly
     def action_open_restore_wizard(self):
         action = self.env["ir.actions.act_window"]._for_xml_id(
             "crm_lost_management.crm_lead_restore_action"
@@ -533,6 +600,7 @@ class CrmLead(models.Model):
         losses._revisit_today()
         return True
 
+    @api.readonly
     def action_open_losses(self):
         action = self.env["ir.actions.act_window"]._for_xml_id(
             "crm_lost_management.crm_lead_loss_action"
@@ -547,11 +615,14 @@ class CrmLead(models.Model):
             action["name"] = _("Losses of %(lead)s", lead=self.name)
         return action
 
+    @api.readonly
     def crm_lost_archive_needs_reason(self):
         """Archive entry of the action menus of the lead views (js_class
         crm_lost_list, crm_lost_form): whether archiving these leads must go
         through the Mark as Lost wizard (``action_archive_or_mark_lost``)
-        instead of stock's confirmation. Changes nothing."""
+        instead of stock's confirmation. Changes nothing: ``@api.readonly``
+        lets the web client's call run on a read replica when Odoo has one
+        (``--db_replica_host``), as the module's other read-only methods."""
         to_lose = self.filtered("active")
         return bool(to_lose) and to_lose._crm_lost_reason_required()
 
@@ -577,6 +648,23 @@ class CrmLead(models.Model):
     def _crm_lost_last_loss(self):
         self.ensure_one()
         return self.loss_ids.sorted(lambda loss: (loss.lost_date, loss.id))[-1:]
+
+    def _stage_find(self, team_id=False, domain=None, order="sequence, id", limit=1):
+        """The won stages ``action_set_won`` looked up for these leads already
+        (context ``crm_won_stages``), else stock's search."""
+        known_ids, stage_ids = self.env.context.get("crm_won_stages") or ((), ())
+        if (
+            known_ids
+            and known_ids == tuple(self.ids)
+            and not team_id
+            and domain == WON_STAGE_DOMAIN
+            and order == "sequence, id"
+            and limit is None
+        ):
+            return self.env["crm.stage"].browse(stage_ids)
+        return super()._stage_find(
+            team_id=team_id, domain=domain, order=order, limit=limit
+        )
 
     def _crm_won_reason_required(self):
         """Whether the company of any of these leads (or the current company
@@ -612,8 +700,11 @@ class CrmLead(models.Model):
                         lead=vals.get("name") or _("New"),
                     )
                 )
-        if self.env.context.get("import_file"):
-            # history imports of won leads: Odoo's import is a user interface
+        if self.env.context.get("import_file") or self.env.context.get(
+            "crm_won_check_reason"
+        ):
+            # imports of won leads, leads created won by the web client (a card
+            # added to a won column): user interfaces
             for vals in vals_list:
                 company = self.env["res.company"].browse(
                     vals.get("company_id") or self.env.company.id
@@ -626,8 +717,9 @@ class CrmLead(models.Model):
                 ):
                     raise UserError(
                         _(
-                            "A won reason is required to import %(lead)s as won "
-                            "(company %(company)s). Give it a Won Reason.",
+                            "A won reason is required to create or import %(lead)s "
+                            "as won (company %(company)s). Give it a Won Reason, "
+                            "or create it in another stage and mark it won.",
                             lead=vals.get("name") or _("New"),
                             company=company.name,
                         )
@@ -972,8 +1064,9 @@ class CrmLead(models.Model):
 
     def _action_restore(self, restore_note=False, stage=False):
         """Restore lost leads: reactivate them (closing their open loss record),
-        then record the note and move them to ``stage``, or back to the stage
-        they were lost in."""
+        record the note and move them to ``stage``, or back to the stage they
+        were lost in (before reactivating them when it is not a won stage,
+        after when it is)."""
         not_lost = self.filtered("active")
         if not_lost:
             raise UserError(
@@ -984,20 +1077,38 @@ class CrmLead(models.Model):
                 )
             )
         losses = self.env["crm.lead.loss"]._open_losses(self)
-        self.action_unarchive()
-        if restore_note:
-            losses.write({"restore_note": restore_note})
+        # where they go: ``stage``, or back to the stage they were lost in
+        by_stage = defaultdict(lambda: self.browse())
         if stage:
-            self.filtered(lambda lead: lead.stage_id != stage).write(
-                {"stage_id": stage.id}
-            )
+            by_stage[stage] = self.filtered(lambda lead: lead.stage_id != stage)
         else:
-            by_stage = defaultdict(lambda: self.browse())
             for loss in losses.filtered("stage_id"):
                 if loss.lead_id.stage_id != loss.stage_id:
                     by_stage[loss.stage_id] |= loss.lead_id
-            for loss_stage, leads in by_stage.items():
-                leads.write({"stage_id": loss_stage.id})
+        if self.env.context.get("crm_won_check_reason"):
+            # from the user interface, all or nothing: leads won by the
+            # restore need a won reason (those restored into the won stage
+            # they were lost in get back the one of their last win)
+            moved = self.browse().union(*by_stage.values())
+            in_place = (self - moved).filtered(lambda lead: lead.stage_id.is_won)
+            for leads, values in in_place._crm_won_restored_values():
+                if values["won_reason_id"]:
+                    in_place -= leads
+            to_won = self.browse().union(
+                *(leads for target, leads in by_stage.items() if target.is_won)
+            )
+            (in_place | to_won)._crm_won_check_reason_given({})
+        for target, leads in by_stage.items():
+            if not target.is_won:
+                # moved before they are restored: a lead lost from a won stage
+                # is not won for a moment
+                leads.write({"stage_id": target.id})
+        self.action_unarchive()
+        if restore_note:
+            losses.write({"restore_note": restore_note})
+        for target, leads in by_stage.items():
+            if target.is_won:
+                leads.write({"stage_id": target.id})
         return True
 
     def _crm_lost_lock(self):

@@ -7,7 +7,7 @@ from collections import defaultdict
 from markupsafe import Markup
 
 from odoo import _, api, fields, models, tools
-from odoo.tools import split_every
+from odoo.tools import SQL, split_every
 
 from .cron_progress import commit_cron_progress
 
@@ -330,19 +330,41 @@ class CrmLeadLoss(models.Model):
     def _cron_schedule_revisits(self, batch_size=200):
         """Daily: schedule a "Revisit lost deal" activity on every lead whose
         revisit date has come and that is still lost, once. Commits after each
-        batch; a rerun continues with what is left."""
+        batch; a rerun continues with what is left.
+
+        Each batch is locked, then searched again: a run over many losses
+        lasts long, and meanwhile a lead may be restored (Revisit Now plans
+        its own activity) or another run (Run Manually) may schedule the same
+        losses. Only those still due are scheduled; a loss changed by a
+        transaction running at the same moment makes the batch fail (a
+        serialization failure) and the cron run again."""
         losses = self.sudo().search(self._revisit_due_domain(), order="id")
         done, remaining = 0, len(losses)
         for ids in split_every(batch_size, losses.ids):
-            batch = losses.browse(ids)
+            batch = self._revisit_lock_due(ids)
             for company, company_losses in batch.grouped("company_id").items():
                 company_losses.with_company(
                     company or self.env.company
                 )._schedule_revisit()
-            done, remaining = done + len(ids), remaining - len(ids)
+            done, remaining = done + len(batch), remaining - len(ids)
             commit_cron_progress(self.env, done, remaining)
         _logger.info("Lost deals to revisit: %s scheduled", done)
         self.env["ir.cron"]._notify_progress(done=done, remaining=0)
+
+    @api.model
+    def _revisit_lock_due(self, ids):
+        """Of the losses ``ids``, those due for a revisit now, their rows
+        locked until the end of the transaction (in id order)."""
+        self.env.cr.execute(
+            SQL(
+                "SELECT id FROM %s WHERE id IN %s ORDER BY id FOR NO KEY UPDATE",
+                SQL.identifier(self._table),
+                tuple(ids),
+            )
+        )
+        return self.sudo().search(
+            [("id", "in", list(ids)), *self._revisit_due_domain()], order="id"
+        )
 
     @api.model
     def _prepare_revisit_activity(self, lead, date_deadline, note=False, assignee=None):
@@ -478,6 +500,7 @@ class CrmLeadLoss(models.Model):
                 subtype_xmlid="mail.mt_note",
             )
 
+    @api.readonly
     def action_open_lead(self):
         self.ensure_one()
         return {

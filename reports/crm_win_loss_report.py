@@ -21,6 +21,31 @@ class CrmWinLossReport(models.Model):
     _auto = False
     _rec_name = "lead_id"
     _order = "date_closed desc, id desc"
+    # what the view reads: searching it first writes what is pending there
+    _depends = {
+        "crm.lead": [
+            "type",
+            "active",
+            "probability",
+            "user_id",
+            "team_id",
+            "company_id",
+            "partner_id",
+            "stage_id",
+            "lost_reason_id",
+            "won_reason_id",
+            "campaign_id",
+            "medium_id",
+            "source_id",
+            "create_date",
+            "date_closed",
+            "expected_revenue",
+        ],
+        "crm.stage": ["is_won"],
+        "crm.lost.reason": ["name", "category_id"],
+        "crm.won.reason": ["name", "category_id"],
+        "res.company": ["currency_id"],
+    }
 
     lead_id = fields.Many2one("crm.lead", string="Lead/Opportunity", readonly=True)
     lead_type = fields.Selection(

@@ -1,6 +1,6 @@
 # Copyright 2026 crm_lost_management contributors
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
-"""The access matrix: who may do what with lost leads.
+"""The access matrix: who may do what with lost and won leads.
 
 ``MATRIX`` says, for every action (row) and role (column), what the role may
 do. Each test below runs one row, every cell as that role's user in a
@@ -84,8 +84,28 @@ MATRIX = {
         "Delete loss records",
         (NO, NO, NO, NO, NO, NO, NO),
     ),
+    "mark_won_dialog": (
+        "Mark won (*Mark as Won* dialog)",
+        (OWN, ALL, ALL, ALL, OWN_COMPANY, NO, NO),
+    ),
+    "read_wins": (
+        "Read win records",
+        (OWN, ALL, ALL, ALL, OWN_COMPANY, NO, NO),
+    ),
+    "edit_wins": (
+        "Edit win records",
+        (NO, NO, NO, NO, NO, NO, NO),
+    ),
+    "delete_wins": (
+        "Delete win records",
+        (NO, NO, NO, NO, NO, NO, NO),
+    ),
     "configure_reasons": (
         "Create or edit lost reasons",
+        (NO, NO, YES, YES, NO, NO, NO),
+    ),
+    "configure_won_reasons": (
+        "Create or edit won reasons",
         (NO, NO, YES, YES, NO, NO, NO),
     ),
     "configure_categories": (
@@ -185,6 +205,18 @@ class TestAccessMatrix(CrmLostCommon):
             )
         lost = Lead.browse([lead.id for lead in cls.lost_leads.values()])
         lost.action_set_lost(lost_reason_id=cls.reason_plain.id)
+        # and its won opportunity
+        cls.won_reason = cls.env["crm.won.reason"].create(
+            {"name": "CLM Matrix won reason"}
+        )
+        cls.won_leads = {
+            role: lead.copy({"name": f"CLM Matrix won {role}"})
+            for role, lead in cls.open_leads.items()
+        }
+        won = Lead.browse([lead.id for lead in cls.won_leads.values()])
+        won.with_context(
+            crm_won_values={"won_reason_id": cls.won_reason.id}
+        ).action_set_won()
         cls.losses = {
             role: cls.env["crm.lead.loss"].search([("lead_id", "=", lead.id)])
             for role, lead in cls.lost_leads.items()
@@ -336,6 +368,25 @@ class TestAccessMatrix(CrmLostCommon):
         self.assertEqual(self._losses(lead).state, "lost")
         self.assertFalse(self._losses(lead).restored_by_id)
         self.assertFalse(self._revisit_activities(lead))
+
+    # win
+
+    def _wins(self, lead):
+        return self.env["crm.lead.win"].sudo().search([("lead_id", "=", lead.id)])
+
+    def _assert_won(self, lead, user, result=None):
+        self.assertTrue(lead._crm_lost_is_won())
+        self.assertEqual(lead.won_reason_id, self.won_reason)
+        win = self._wins(lead)
+        self.assertEqual(len(win), 1)
+        self.assertEqual(win.state, "won")
+        self.assertEqual(win.won_by_id, user)
+        self.assertEqual(win.won_reason_id, self.won_reason)
+
+    def _assert_not_won(self, lead, env=None):
+        self.assertFalse(lead._crm_lost_is_won())
+        self.assertFalse(lead.won_reason_id)
+        self.assertFalse(self._wins(lead))
 
     # ------------------------------------------------------------
     # The matrix is complete and documented
@@ -507,6 +558,78 @@ class TestAccessMatrix(CrmLostCommon):
             listing=True,
         )
 
+    # ------------------------------------------------------------
+    # Win, read and change wins
+    # ------------------------------------------------------------
+
+    def _win_with_dialog(self, env, lead):
+        # the context of the Won button when a reason is required
+        # (crm.lead.action_crm_won) and of the list action
+        context = {"default_lead_ids": lead.ids, "dialog_size": "medium"}
+        with Form(env["crm.lead.won"].with_context(**context)) as form:
+            form.won_reason_id = self.won_reason.with_env(env)
+        return form.record.action_won_reason_apply()
+
+    def test_mark_won_dialog(self):
+        self._check_lead_row(
+            "mark_won_dialog",
+            self.open_leads,
+            self._win_with_dialog,
+            self._assert_won,
+            self._assert_not_won,
+        )
+
+    def test_read_wins(self):
+        def read(env, lead):
+            Win = env["crm.lead.win"]
+            domain = [("lead_id", "=", lead.id)]
+            rows = Win.search_read(domain, ["state", "won_reason_id"])
+            if not rows:
+                raise NotListed(lead.id)
+            groups = Win.read_group(domain, ["expected_revenue:sum"], ["won_reason_id"])
+            Win.browse(rows[0]["id"]).read(["lead_id", "won_note"])
+            return rows, groups
+
+        def done(lead, user, result):
+            [row], [group] = result
+            self.assertEqual(row["state"], "won")
+            self.assertEqual(row["won_reason_id"][0], self.won_reason.id)
+            self.assertEqual(group["won_reason_id_count"], 1)
+            self.assertEqual(group["expected_revenue"], 100.0)
+
+        self._check_lead_row(
+            "read_wins",
+            self.won_leads,
+            read,
+            done,
+            self._assert_read_denied("crm.lead.win", lambda lead: self._wins(lead).id),
+            listing=True,
+        )
+
+    def test_edit_wins(self):
+        def edit(env, lead):
+            win = self._wins(lead).with_env(env)
+            return win.write({"won_note": "<p>Corrected</p>"})
+
+        self._check_lead_row(
+            "edit_wins",
+            self.won_leads,
+            edit,
+            lambda lead, user, result: self.assertIn(
+                "Corrected", self._wins(lead).won_note
+            ),
+            lambda lead, env: self.assertFalse(self._wins(lead).won_note),
+        )
+
+    def test_delete_wins(self):
+        self._check_lead_row(
+            "delete_wins",
+            self.won_leads,
+            lambda env, lead: self._wins(lead).with_env(env).unlink(),
+            lambda lead, user, result: self.assertFalse(self._wins(lead)),
+            lambda lead, env: self.assertEqual(len(self._wins(lead)), 1),
+        )
+
     def test_edit_losses(self):
         def edit(env, lead):
             loss = self._losses(lead).with_env(env)
@@ -572,6 +695,14 @@ class TestAccessMatrix(CrmLostCommon):
             "crm.lost.reason",
             self.reason_plain,
             {"description": "Only when the price was the blocker"},
+        )
+
+    def test_configure_won_reasons(self):
+        self._check_configure_row(
+            "configure_won_reasons",
+            "crm.won.reason",
+            self.won_reason,
+            {"description": "When the price won the deal"},
         )
 
     def test_configure_categories(self):

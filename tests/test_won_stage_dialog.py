@@ -1,7 +1,6 @@
 # Copyright 2026 crm_lost_management contributors
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
 
-from odoo.exceptions import UserError
 from odoo.tests import Form, tagged, users
 
 from .common import CrmLostCommon
@@ -113,29 +112,3 @@ class TestWonStageDialog(CrmLostCommon):
             wizard.action_won_reason_apply(), {"type": "ir.actions.act_window_close"}
         )
         self.assertEqual(leads.stage_id, self.stage_won)
-
-    @users("clm_sales_own")
-    def test_web_save_create_won(self):
-        """A lead created won from the web client (the quick create of a won
-        column) needs a won reason too when one is required."""
-        Lead = self.env["crm.lead"]
-        values = {
-            "name": "CLM Quick Won",
-            "type": "opportunity",
-            "stage_id": self.stage_won.id,
-            "user_id": self.env.user.id,
-        }
-        with self.assertRaises(UserError) as error:
-            Lead.web_save(values, {})
-        self.assertIn("A won reason is required", str(error.exception))
-        self.assertFalse(Lead.search([("name", "=", "CLM Quick Won")]))
-        result = Lead.web_save(
-            {**values, "won_reason_id": self.won_reason.id}, {"won_reason_id": {}}
-        )
-        lead = Lead.browse(result[0]["id"])
-        self.assertEqual(self._wins(lead).won_reason_id, self.won_reason)
-        # in another stage, or without the setting: as stock
-        Lead.web_save({**values, "stage_id": self.stage_new.id}, {})
-        self.company.sudo().crm_won_reason_required = False
-        result = Lead.web_save(values, {})
-        self.assertEqual(len(self._wins(Lead.browse(result[0]["id"]))), 1)

@@ -61,6 +61,15 @@ class CrmLeadLost(models.TransientModel):
         self.env["crm.lead"]._crm_lost_check_references([vals])
         return super().write(vals)
 
+    @api.readonly
+    def onchange(self, values, field_names, fields_spec):
+        """The dialog's defaults and dependent fields (usable reasons, revisit
+        date, required flags) only read: with a read replica
+        (``--db_replica_host``), opening the dialog and picking a reason are
+        served by it. The dialog writes nothing before *Mark as Lost*, which
+        runs on the primary."""
+        return super().onchange(values, field_names, fields_spec)
+
     def _get_lost_errors(self):
         self.ensure_one()
         if not self.lead_ids:

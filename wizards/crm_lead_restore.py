@@ -1,7 +1,7 @@
 # Copyright 2026 crm_lost_management contributors
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
 
-from odoo import _, fields, models
+from odoo import _, api, fields, models
 from odoo.exceptions import UserError
 
 
@@ -22,6 +22,12 @@ class CrmLeadRestore(models.TransientModel):
         "lost in.",
     )
 
+    @api.readonly
+    def onchange(self, values, field_names, fields_spec):
+        """Defaults only: with a read replica (``--db_replica_host``), opening
+        the dialog is served by it; *Restore* runs on the primary."""
+        return super().onchange(values, field_names, fields_spec)
+
     def action_restore(self):
         self.ensure_one()
         # the whole selection, also leads the user may not read: restoring
@@ -31,5 +37,9 @@ class CrmLeadRestore(models.TransientModel):
             raise UserError(
                 _("Select at least one lost lead or opportunity to restore.")
             )
-        leads._action_restore(restore_note=self.restore_note, stage=self.stage_id)
+        # a user interface: a restore that wins leads (into a won stage) needs
+        # a won reason when their company requires one
+        leads.with_context(crm_won_check_reason=True)._action_restore(
+            restore_note=self.restore_note, stage=self.stage_id
+        )
         return {"type": "ir.actions.act_window_close"}

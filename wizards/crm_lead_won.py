@@ -54,6 +54,13 @@ class CrmLeadWon(models.TransientModel):
                 else [("company_id", "=", False)]
             )
 
+    @api.readonly
+    def onchange(self, values, field_names, fields_spec):
+        """Defaults and usable reasons only read: with a read replica
+        (``--db_replica_host``), opening the dialog is served by it; *Mark as
+        Won* runs on the primary."""
+        return super().onchange(values, field_names, fields_spec)
+
     def _get_won_errors(self):
         self.ensure_one()
         leads = self.lead_ids
@@ -67,18 +74,19 @@ class CrmLeadWon(models.TransientModel):
                     stage=self.stage_id.name,
                 )
             ]
-        if not self.won_reason_id:
-            if self.reason_required:
-                return [
-                    _(
-                        "A won reason is required to mark %(leads)s as won. Pick "
-                        "the reason why it was won.",
-                        leads=leads._crm_lost_names(),
-                    )
-                ]
-            return []
-        errors = self.won_reason_id._get_usage_errors(leads)
-        for competitor in self.won_competitor_ids:
+        errors = []
+        if self.won_reason_id:
+            errors += self.won_reason_id._get_usage_errors(leads)
+        elif self.reason_required:
+            errors.append(
+                _(
+                    "A won reason is required to mark %(leads)s as won. Pick "
+                    "the reason why it was won.",
+                    leads=leads._crm_lost_names(),
+                )
+            )
+        # archived ones included: refused, not dropped silently
+        for competitor in self.with_context(active_test=False).won_competitor_ids:
             errors += leads._crm_lost_get_competitor_errors(competitor)
         return errors
 

@@ -66,6 +66,13 @@ class CrmLostSettings(models.TransientModel):
                 settings.company_id.crm_lost_keep_activities
             )
 
+    @api.readonly
+    def onchange(self, values, field_names, fields_spec):
+        """The company's settings only read: with a read replica
+        (``--db_replica_host``), opening the dialog is served by it; *Save*
+        runs on the primary."""
+        return super().onchange(values, field_names, fields_spec)
+
     def action_save(self):
         for settings in self:
             if settings.company_id not in self.env.user.company_ids:

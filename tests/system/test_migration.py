@@ -26,6 +26,12 @@ every group, and the database follows the 18.0.1.1.0 definitions (SQL
 checks) while every row the migration had no reason to touch is unchanged,
 write date included. Last, the current code loses, restores and refuses a
 duplicate competitor on the migrated data.
+
+Wins (18.0.1.2.0): leads won before the upgrade (``WON_DATA``: won by the
+stock API, created in a won stage, closed long ago or with no closing date,
+won then reopened, won then lost) get exactly one open win record each,
+dated when they were closed, and nothing else does, upgrading from
+18.0.1.0.0 (above) as from 18.0.1.1.0 (``test_upgrade_from_18_0_1_1_0``).
 """
 
 import ast
@@ -36,6 +42,7 @@ import os
 import shutil
 import subprocess
 import time
+from datetime import datetime
 from pathlib import Path
 
 import psycopg2
@@ -56,6 +63,10 @@ CLM_ROOT = Path(__file__).resolve().parents[2]
 # its manifest says 18.0.1.0.0.
 RELEASED_VERSION = "18.0.1.0.0"
 RELEASED_COMMIT = "0fb130041e7d48186f256922be9bcb585d8f9968"
+# 18.0.1.1.0 as released: the last commit of main before the wins (the bump
+# to 18.0.1.2.0 came with them, 62139f5)
+RELEASED_1_1_VERSION = "18.0.1.1.0"
+RELEASED_1_1_COMMIT = "371a56b7a5e15eebd0a1f17eb63e7ab3e6c8cd30"
 
 MARK = "CLM-MIG "
 SHELL_PRELUDE = f"""
@@ -276,6 +287,77 @@ report(result)
 """
 )
 
+# Run by odoo shell with a released version (18.0.1.0.0 or 18.0.1.1.0), which
+# has no win records: leads won, and leads that were won but are not now.
+WON_DATA = (
+    SHELL_PRELUDE
+    + """
+ref = env.ref
+admin = ref("base.user_admin")
+salesman = ref("base.user_demo")
+Lead = env(user=admin.id)["crm.lead"]
+won = ref("crm.stage_lead4")
+new = ref("crm.stage_lead1")
+
+def new_lead(name, **values):
+    return Lead.create({
+        "name": name,
+        "type": "opportunity",
+        "expected_revenue": 3000,
+        "user_id": salesman.id,
+        "stage_id": new.id,
+        **values,
+    })
+
+leads = {}
+for key in ("won", "closed_long_ago", "no_closing_date"):
+    leads[key] = new_lead(f"Migration won: {key}")
+    leads[key].action_set_won()
+leads["created_won"] = new_lead("Migration won: created won", stage_id=won.id)
+leads["reopened"] = new_lead("Migration won: reopened")
+leads["reopened"].action_set_won()
+leads["reopened"].write({"stage_id": new.id})
+leads["lost"] = new_lead("Migration won: then lost")
+leads["lost"].action_set_won()
+leads["lost"].action_set_lost(lost_reason_id=ref("crm.lost_reason_1").id)
+env.cr.commit()
+assert all(lead.stage_id == won for key, lead in leads.items() if key != "reopened")
+env.cr.execute(
+    "UPDATE crm_lead SET date_closed = '2025-06-01 10:00:00.654321' WHERE id = %s",
+    [leads["closed_long_ago"].id],
+)
+env.cr.execute(
+    "UPDATE crm_lead SET date_closed = NULL WHERE id = %s",
+    [leads["no_closing_date"].id],
+)
+env.cr.commit()
+report({key: lead.id for key, lead in leads.items()})
+"""
+)
+
+# Run by odoo shell with the current code on the migrated database: a win
+# recorded by the migration is reopened and the lead won again. Rolled back.
+NEW_CODE_ON_WINS = (
+    SHELL_PRELUDE
+    + """
+ids = json.loads(IDS)
+lead = env["crm.lead"].browse(ids["won"])
+lead.write({"stage_id": env.ref("crm.stage_lead1").id})
+lead.with_context(
+    crm_won_values={"won_reason_id": env.ref("crm_lost_management.won_reason_price").id}
+).action_set_won()
+env.flush_all()
+wins = lead.win_ids.sorted("id")
+result = {
+    "states": wins.mapped("state"),
+    "reasons": [win.won_reason_id.name or False for win in wins],
+    "lead_reason": lead.won_reason_id.name,
+}
+env.cr.rollback()
+report(result)
+"""
+)
+
 # What the migration may change, and what users own beside it.
 TABLES = {
     "crm_lead": "SELECT * FROM crm_lead ORDER BY id",
@@ -304,26 +386,26 @@ def git(*args):
     )
 
 
-def export_released_addon(folder):
-    """Export the addon as released in 18.0.1.0.0 into
+def export_released_addon(folder, commit=RELEASED_COMMIT, version=RELEASED_VERSION):
+    """Export the addon as released in ``version`` (``commit``) into
     ``folder/crm_lost_management``; fail clearly when git or the commit is
     missing."""
     if not shutil.which("git"):
         pytest.fail(
-            "git is not installed: the migration test exports 18.0.1.0.0 from "
+            f"git is not installed: the migration test exports {version} from "
             f"the repository {CLM_ROOT}",
             pytrace=False,
         )
     if git("rev-parse", "--git-dir").returncode:
         pytest.fail(
             f"{CLM_ROOT} is not a git repository: the migration test exports "
-            "18.0.1.0.0 from its history (run it from a git clone)",
+            f"{version} from its history (run it from a git clone)",
             pytrace=False,
         )
-    if git("cat-file", "-e", f"{RELEASED_COMMIT}^{{commit}}").returncode:
+    if git("cat-file", "-e", f"{commit}^{{commit}}").returncode:
         shallow = git("rev-parse", "--is-shallow-repository").stdout.strip()
         pytest.fail(
-            f"commit {RELEASED_COMMIT} ({RELEASED_VERSION} as released) is not in "
+            f"commit {commit} ({version} as released) is not in "
             f"the repository {CLM_ROOT}"
             + (
                 " (a shallow clone: git fetch --unshallow)"
@@ -332,20 +414,20 @@ def export_released_addon(folder):
             ),
             pytrace=False,
         )
-    if git("merge-base", "--is-ancestor", RELEASED_COMMIT, "HEAD").returncode:
+    if git("merge-base", "--is-ancestor", commit, "HEAD").returncode:
         pytest.fail(
-            f"commit {RELEASED_COMMIT} ({RELEASED_VERSION}) is not an ancestor of "
+            f"commit {commit} ({version}) is not an ancestor of "
             f"HEAD in {CLM_ROOT}: the migration test upgrades from a release of "
             "this branch",
             pytrace=False,
         )
-    manifest = git("show", f"{RELEASED_COMMIT}:__manifest__.py").stdout
-    version = ast.literal_eval(manifest.decode())["version"]
-    assert version == RELEASED_VERSION, f"{RELEASED_COMMIT} is version {version}"
+    manifest = git("show", f"{commit}:__manifest__.py").stdout
+    released = ast.literal_eval(manifest.decode())["version"]
+    assert released == version, f"{commit} is version {released}"
     target = Path(folder) / ADDON
     target.mkdir(parents=True)
     archive = subprocess.Popen(
-        ["git", "-C", str(CLM_ROOT), "archive", RELEASED_COMMIT],
+        ["git", "-C", str(CLM_ROOT), "archive", commit],
         stdout=subprocess.PIPE,
     )
     untar = subprocess.run(
@@ -358,7 +440,8 @@ def export_released_addon(folder):
 
 
 def released_addons_path(odoo_env, folder):
-    """Odoo's addons and ``folder`` (18.0.1.0.0), without the current code."""
+    """Odoo's addons and ``folder`` (a released version), without the current
+    code."""
     paths = [
         path
         for path in odoo_env.addons_path.split(",")
@@ -498,6 +581,68 @@ def competitor_duplicates(db):
     )
 
 
+def assert_wins_recorded(db, won, before):
+    """After the upgrade to 18.0.1.2.0: every lead won (active, in a won
+    stage) has exactly one win record, open, dated when it was closed (else
+    last written; to the second), by whom last wrote it, a snapshot of the
+    lead (salesperson, team, company, stage, type, expected revenue), without
+    a reason; no other lead has one: the migration cannot know past wins.
+    ``won``: the leads of ``WON_DATA``; ``before``: the snapshot of the
+    database before the upgrade."""
+    won_stages = {row[0] for row in db.query("SELECT id FROM crm_stage WHERE is_won")}
+    wins = {}
+    for lead_id, *values in db.query(
+        """
+        SELECT lead_id, state, won_date, won_by_id, user_id, team_id,
+               company_id, stage_id, lead_type, expected_revenue, won_reason_id
+          FROM crm_lead_win
+        """
+    ):
+        assert lead_id not in wins, f"lead {lead_id}: two win records"
+        wins[lead_id] = tuple(values)
+    expected = {
+        lead_id: (
+            "won",
+            (lead["date_closed"] or lead["write_date"]).replace(microsecond=0),
+            lead["write_uid"],
+            lead["user_id"],
+            lead["team_id"],
+            lead["company_id"],
+            lead["stage_id"],
+            lead["type"],
+            lead["expected_revenue"],
+            None,
+        )
+        for lead_id, lead in before["crm_lead"].items()
+        if lead["active"] and lead["stage_id"] in won_stages
+    }
+    assert wins == expected
+    assert set(won.values()) <= set(before["crm_lead"])
+    assert {key for key, lead_id in won.items() if lead_id in wins} == {
+        "won",
+        "closed_long_ago",
+        "no_closing_date",
+        "created_won",
+    }
+    assert wins[won["closed_long_ago"]][1] == datetime(2025, 6, 1, 10, 0, 0)
+    # won leads have no current win data yet
+    assert (
+        db.query(
+            "SELECT id FROM crm_lead WHERE won_reason_id IS NOT NULL "
+            "OR won_note IS NOT NULL"
+        )
+        == []
+    )
+    # the current code reopens and wins them again
+    script = NEW_CODE_ON_WINS.replace("IDS", repr(json.dumps(won)))
+    facts = shell_report(db, script, "new-code-wins")
+    assert facts == {
+        "states": ["reopened", "won"],
+        "reasons": [False, "Price"],
+        "lead_reason": "Price",
+    }
+
+
 # ---------------------------------------------------------------------------
 # Test
 # ---------------------------------------------------------------------------
@@ -516,6 +661,7 @@ def test_upgrade_from_18_0_1_0_0(make_db, odoo_env, tmp_path):
     installed = time.monotonic()
     made = shell_report(db, OLD_DATA, "old-data")
     leads, competitors = made["leads"], made["competitors"]
+    won = shell_report(db, WON_DATA, "won-data")
     before = snapshot(db)
 
     # what 18.0.1.0.0 left, for the migration to fix
@@ -558,6 +704,7 @@ def test_upgrade_from_18_0_1_0_0(make_db, odoo_env, tmp_path):
     assert not warnings, "\n".join(warnings)
     assert "Running migration [>18.0.1.1.0] pre-migration" in log
     assert "Running migration [18.0.1.1.0>] post-migration" in log
+    assert "Running migration [18.0.1.2.0>] post-migration" in log
     assert installed_version(db) == current_version()
     assert version_tuple(current_version()) >= version_tuple("18.0.1.1.0")
     after = snapshot(db)
@@ -709,9 +856,43 @@ def test_upgrade_from_18_0_1_0_0(make_db, odoo_env, tmp_path):
         "restored": [True, ["recovered"]],
         "duplicate": "23P01",
     }
+    # leads won before the upgrade have their win record
+    assert_wins_recorded(db, won, before)
     _logger.info(
         "migration test: install %.0f s, upgrade %.0f s, total %.0f s",
         installed - start,
         upgraded - installed,
         time.monotonic() - start,
     )
+
+
+def test_upgrade_from_18_0_1_1_0(make_db, odoo_env, tmp_path):
+    """18.0.1.1.0 as released, upgraded: only the 18.0.1.2.0 migration runs;
+    it records the wins and changes nothing else."""
+    folder = export_released_addon(
+        tmp_path / "addons-18.0.1.1.0", RELEASED_1_1_COMMIT, RELEASED_1_1_VERSION
+    )
+    db = make_db(
+        "migration_1_1",
+        empty=True,
+        addons_path=released_addons_path(odoo_env, folder),
+    )
+    db.odoo("-i", ADDON, label="install-18.0.1.1.0")
+    assert installed_version(db) == RELEASED_1_1_VERSION
+    won = shell_report(db, WON_DATA, "won-data")
+    assert not db.value("SELECT 1 FROM pg_tables WHERE tablename = 'crm_lead_win'")
+    before = snapshot(db)
+
+    db = db.with_addons_path()
+    _, log = db.odoo("-u", ADDON, "--log-level=info", label="upgrade")
+    warnings = [line for line in log.splitlines() if " WARNING " in line]
+    assert not warnings, "\n".join(warnings)
+    assert "Running migration [18.0.1.2.0>] post-migration" in log
+    assert "18.0.1.1.0>]" not in log, "the migration to 18.0.1.1.0 ran again"
+    assert installed_version(db) == current_version()
+    after = snapshot(db)
+    changed, only_before, only_after = changes(before, after)
+    assert not any(only_before.values()), f"rows lost: {only_before}"
+    assert not any(only_after.values()), f"rows added: {only_after}"
+    assert not changed, f"user data changed: {changed}"
+    assert_wins_recorded(db, won, before)
