@@ -443,20 +443,20 @@ class TestKeepActivitiesCost(KeepActivitiesCommon):
     @users("clm_manager")
     @warmup
     def test_cost_keep(self):
-        self._measure({"clm_manager": 22}, [self.company], lambda count: count)
+        self._measure({"clm_manager": 24}, [self.company], lambda count: count)
 
     @users("clm_manager")
     @warmup
     def test_cost_delete(self):
         self.company.sudo().crm_lost_keep_activities = False
-        self._measure({"clm_manager": 28}, [self.company], lambda count: 0)
+        self._measure({"clm_manager": 29}, [self.company], lambda count: 0)
 
     @users("clm_manager")
     @warmup
     def test_cost_two_companies(self):
         self.company_2.sudo().crm_lost_keep_activities = False
         self._measure(
-            {"clm_manager": 31},
+            {"clm_manager": 32},
             [self.company, self.company_2],
             lambda count: count // 2,
             sizes=(2, 10, 50),
