@@ -502,10 +502,11 @@ class CrmLead(models.Model):
         return fields_specific
 
     def web_save(self, vals, specification):
-        """Saves of the web client (form, list, kanban drag and drop): when the
-        company requires a won reason, a save that wins a lead must give
-        one (the Won button and the kanban ask for it with the Mark as Won
-        dialog)."""
+        """Saves of the web client (form, list, kanban drag and drop, quick
+        create): when the company requires a won reason, a save that wins a
+        lead, or creates it won, must give one (the Won button, the form's
+        stage bar, the lists and the pipeline's drag and drop ask for it with
+        the Mark as Won dialog: ``crm_won_stage_dialog``)."""
         return super(CrmLead, self.with_context(crm_won_check_reason=True)).web_save(
             vals, specification
         )
@@ -605,6 +606,23 @@ class CrmLead(models.Model):
         reason (the kanban's drag and drop and the Won button use it).
         Changes nothing."""
         return bool(self) and self._crm_won_reason_required()
+
+    @api.readonly
+    def crm_won_stage_dialog(self, stage_id):
+        """A move of these leads to the stage ``stage_id`` from the pipeline
+        (drag and drop), the form's stage bar or a list: the Mark as Won
+        dialog that makes the move when it wins some of them and their
+        company requires a won reason; False when the move needs no dialog.
+        Changes nothing."""
+        stage = self.env["crm.stage"].browse(stage_id).exists()
+        winning = self._crm_won_after({"stage_id": stage.id}).filtered(
+            lambda lead: not lead._crm_lost_is_won()
+        )
+        if not winning or not winning._crm_won_reason_required():
+            return False
+        action = winning._crm_won_wizard_action()
+        action["context"]["default_stage_id"] = stage.id
+        return action
 
     @api.readonly
     def action_open_restore_wizard(self):

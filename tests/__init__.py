@@ -17,6 +17,8 @@ from . import test_loss_state_machine
 from . import test_keep_activities
 from . import test_wins
 from . import test_cron_batches
+from . import test_won_stage_dialog
+from . import test_ui_won
 from . import test_competition
 from . import test_competitive_report
 from . import test_competition_ui

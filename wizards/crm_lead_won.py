@@ -136,6 +136,11 @@ class CrmLeadWon(models.TransientModel):
                 lost.action_unarchive()
                 lost.write({"stage_id": self.stage_id.id})
             result = True
+            if len(leads) == 1:
+                # as stock's pipeline after a drag into a won stage
+                message = leads.get_rainbowman_message()
+                if message:
+                    result = {"effect": {"message": message, "type": "rainbow_man"}}
         elif len(leads) == 1:
             result = leads.action_set_won_rainbowman()
         else:
