@@ -97,6 +97,8 @@ class CrmLead(models.Model):
         "crm_lead_won_competitor_rel",
         "lead_id",
         "competitor_id",
+        # archived competitors stay (and go) with the win they were beaten in
+        context={"active_test": False},
         string="Won Against",
         copy=False,
         check_company=True,
@@ -331,6 +333,25 @@ class CrmLead(models.Model):
                     self.filtered(lambda lead: not lead._crm_lost_is_won())
                 )
                 self._crm_won_check_reason_usable(vals)
+            if (
+                "won_reason_id" in vals
+                and not vals["won_reason_id"]
+                and self.env.context.get("crm_won_check_reason")
+            ):
+                # the web client may not take the reason of a win away
+                required = self.filtered(
+                    lambda lead: lead._crm_lost_is_won()
+                    and lead._crm_won_reason_required()
+                )
+                if required:
+                    raise UserError(
+                        _(
+                            "%(leads)s are won and their company requires a won "
+                            "reason: it cannot be removed. Pick another reason "
+                            "instead.",
+                            leads=required._crm_lost_names(),
+                        )
+                    )
             return empty, empty, empty, []
         won_after = self._crm_won_after(vals)
         was_won = self.filtered(lambda lead: lead._crm_lost_is_won())
@@ -795,6 +816,9 @@ class CrmLead(models.Model):
             )
 
     def _crm_won_check_reason_usable(self, vals):
+        """The won reason and the competitors won against given by ``vals``
+        exist and may be used for these leads (active, of their company)."""
+        self._crm_won_check_competitors_usable(vals)
         if not vals.get("won_reason_id"):
             return
         reason = self.env["crm.won.reason"].browse(vals["won_reason_id"]).exists()
@@ -809,6 +833,34 @@ class CrmLead(models.Model):
         errors = reason._get_usage_errors(
             self.filtered(lambda lead: lead.won_reason_id != reason)
         )
+        if errors:
+            raise ValidationError("\n".join(errors))
+
+    def _crm_won_check_competitors_usable(self, vals):
+        ids = set()
+        for command in vals.get("won_competitor_ids") or []:
+            if not isinstance(command, (list, tuple)):
+                continue
+            if command[0] == fields.Command.SET:
+                ids.update(command[2] or [])
+            elif command[0] == fields.Command.LINK:
+                ids.add(command[1])
+        if not ids:
+            return
+        competitors = self.env["crm.lost.competitor"].sudo().browse(sorted(ids))
+        missing = sorted(ids - set(competitors.exists().ids))
+        if missing:
+            raise ValidationError(
+                _(
+                    "The competitor with ID %(id)s does not exist (it may have "
+                    "been deleted). Pick an existing competitor.",
+                    id=missing[0],
+                )
+            )
+        known = self.mapped("won_competitor_ids")
+        errors = []
+        for competitor in competitors - known:
+            errors += self._crm_lost_get_competitor_errors(competitor)
         if errors:
             raise ValidationError("\n".join(errors))
 

@@ -1,7 +1,8 @@
 # Copyright 2026 crm_lost_management contributors
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
 
-from odoo import fields, models
+from odoo import _, fields, models
+from odoo.exceptions import UserError
 
 MERGED_TEXT_FIELDS = ("strengths", "weaknesses", "note")
 
@@ -55,6 +56,21 @@ class CrmLeadCompetitor(models.Model):
             "the new notes to its line instead of adding it twice.",
         ),
     ]
+
+    def write(self, vals):
+        """A line belongs to the deal it was added to (the access rules of
+        that deal protect it): it never moves to another one."""
+        if "lead_id" in vals and any(
+            line.lead_id.id != vals["lead_id"] for line in self
+        ):
+            raise UserError(
+                _(
+                    "A competitor line cannot be moved to another lead or "
+                    "opportunity: add the competitor on the Competition tab of "
+                    "that one instead."
+                )
+            )
+        return super().write(vals)
 
     # ------------------------------------------------------------
     # BUSINESS

@@ -81,6 +81,7 @@ class CrmLeadWin(models.Model):
         "crm_lead_win_competitor_rel",
         "win_id",
         "competitor_id",
+        context={"active_test": False},
         string="Won Against",
     )
     expected_revenue = fields.Monetary(currency_field="currency_id")

@@ -16,6 +16,7 @@ from . import test_loss_history_paths
 from . import test_loss_state_machine
 from . import test_keep_activities
 from . import test_wins
+from . import test_wins_attacks
 from . import test_cron_batches
 from . import test_won_stage_dialog
 from . import test_ui_won

@@ -1405,9 +1405,9 @@ class TestWinCost(WinsCommon):
     def test_cost_mark_as_won_dialog(self):
         """The Mark as Won dialog (open, fill, save, apply), reason required."""
         budgets = {
-            "clm_sales_own": (50, 49, 49),
-            "clm_sales_all": (52, 51, 51),
-            "clm_manager": (52, 51, 51),
+            "clm_sales_own": (51, 50, 50),
+            "clm_sales_all": (53, 52, 52),
+            "clm_manager": (53, 52, 52),
         }[self.env.user.login]
         self._require_won_reason()
         first = self._cost_leads(2)

@@ -100,7 +100,10 @@ class CrmLeadWon(models.TransientModel):
                 )
             )
         # archived ones included: refused, not dropped silently
-        for competitor in self.with_context(active_test=False).won_competitor_ids:
+        # sudo: a competitor the user cannot read must fail, not drop out
+        for competitor in (
+            self.sudo().with_context(active_test=False).won_competitor_ids
+        ):
             errors += leads._crm_lost_get_competitor_errors(competitor)
         return errors
 
@@ -119,15 +122,24 @@ class CrmLeadWon(models.TransientModel):
         note = self.won_note
         if self.env["crm.lost.reason"]._is_note_empty(note):
             note = False
+        competitors = self.sudo().with_context(active_test=False).won_competitor_ids
         values = {
             "won_reason_id": self.won_reason_id.id,
             "won_note": note,
-            "won_competitor_ids": [fields.Command.set(self.won_competitor_ids.ids)],
+            "won_competitor_ids": [fields.Command.set(competitors.ids)],
         }
-        # leads won already get the reason on their open win
+        # leads won already get what the dialog gives on their open win; an
+        # empty field of the dialog keeps what they have
         already_won = leads.filtered(lambda lead: lead._crm_lost_is_won())
-        if already_won:
-            already_won.write(values)
+        given = {
+            name: value
+            for name, value in values.items()
+            if name != "won_competitor_ids" and value
+        }
+        if competitors:
+            given["won_competitor_ids"] = values["won_competitor_ids"]
+        if already_won and given:
+            already_won.write(given)
         leads = leads.with_context(crm_won_values=values)
         if self.stage_id:
             leads.filtered("active").write({"stage_id": self.stage_id.id})
