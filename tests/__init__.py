@@ -14,3 +14,4 @@ from . import test_lost_properties
 from . import test_competitor_category
 from . import test_loss_history_paths
 from . import test_loss_state_machine
+from . import test_loss_indexes
