@@ -279,6 +279,106 @@ def explain(conn, query, params=None):
         return "\n".join(row[0] for row in cur.fetchall())
 
 
+def measure(args, fresh):
+    """Fill the database when ``fresh``, then time the queries."""
+    import psycopg2
+
+    import odoo
+    from odoo.tools import config
+
+    config.parse_config(
+        [f"--addons-path={args.addons_path}", "-d", args.db, "--log-level=warn"]
+    )
+    registry = odoo.modules.registry.Registry(args.db)
+    # (d), (e), VACUUM and EXPLAIN: a plain connection, outside the ORM
+    conn = psycopg2.connect(**odoo.sql_db.connection_info_for(args.db)[1])
+    conn.autocommit = True
+    try:
+        if fresh:
+            with registry.cursor() as cr:
+                env = odoo.api.Environment(cr, odoo.SUPERUSER_ID, {})
+                print(f"Filling {args.leads:,} leads...", flush=True)
+                start = time.perf_counter()
+                fill(env, args.leads)
+            with conn.cursor() as cur:
+                # what autovacuum does to a table this size sooner or later,
+                # done now so that it does not run during the timings
+                cur.execute("VACUUM (ANALYZE) crm_lead, crm_lead_loss")
+            print(f"Filled in {time.perf_counter() - start:.0f} s", flush=True)
+        tz = "UTC"
+        with registry.cursor() as cr:
+            env = odoo.api.Environment(cr, odoo.SUPERUSER_ID, {})
+            manager = bench_manager(env)
+            menv = env(user=manager.id, context={"tz": tz})
+            Loss = menv["crm.lead.loss"]
+            Lead = menv["crm.lead"].with_context(active_test=False)
+            Report = menv["crm.win.loss.report"]
+            n_leads = Lead.search_count([])
+            n_losses = Loss.search_count([])
+
+            def lost_analysis():
+                menv.invalidate_all()
+                return Loss.read_group(
+                    [],
+                    ["__count"],
+                    ["lost_reason_id", "team_id", "lost_date:month"],
+                    lazy=False,
+                )
+
+            def stock():
+                menv.invalidate_all()
+                return Lead.read_group(
+                    [("probability", "=", 0), ("active", "=", False)],
+                    ["__count"],
+                    ["lost_reason_id", "team_id", "date_closed:month"],
+                    lazy=False,
+                )
+
+            def win_loss():
+                menv.invalidate_all()
+                return Report.read_group(
+                    [], ["win_rate:avg", "won_count:sum", "lost_count:sum"], ["user_id"]
+                )
+
+            floor_sql, floor_params = floor_query(tz)
+            own_sql = orm_sql(lost_analysis, "crm_lead_loss")
+            plain = conn.cursor()
+
+            def sql_floor():
+                plain.execute(floor_sql, floor_params)
+                return plain.fetchall()
+
+            def own():
+                plain.execute(own_sql)
+                return plain.fetchall()
+
+            queries = {
+                "a": lost_analysis,
+                "b": stock,
+                "c": win_loss,
+                "d": sql_floor,
+                "e": own,
+            }
+            groups = {label: len(fn()) for label, fn in queries.items()}
+            load = os.getloadavg()[0]
+            times = timed(queries, args.repeat)
+            load = (load, os.getloadavg()[0])
+            if args.explain:
+                plans = [
+                    ("(a)", own_sql, None),
+                    ("(b)", orm_sql(stock, "crm_lead"), None),
+                    ("(d)", floor_sql, floor_params),
+                ]
+            cr.rollback()
+
+        if args.explain:
+            for label, query, params in plans:
+                print(f"\n{label} {query}\n{explain(conn, query, params)}")
+    finally:
+        conn.close()
+    return n_leads, n_losses, load, groups, times
+
+
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--odoo-bin", required=True)
@@ -316,110 +416,21 @@ def main():
         update_module(args.odoo_bin, args.addons_path, args.db, "crm_lost_management")
         fresh = False
 
-    import psycopg2
+    try:
+        n_leads, n_losses, load, groups, times = measure(args, fresh)
+    finally:
+        if not reuse:
+            import odoo
 
-    import odoo
-    from odoo.tools import config
-
-    config.parse_config(
-        [f"--addons-path={args.addons_path}", "-d", args.db, "--log-level=warn"]
-    )
-    registry = odoo.modules.registry.Registry(args.db)
-    # (d) and VACUUM: a plain connection of its own, outside the ORM
-    conn = psycopg2.connect(**odoo.sql_db.connection_info_for(args.db)[1])
-    conn.autocommit = True
-    if fresh:
-        with registry.cursor() as cr:
-            env = odoo.api.Environment(cr, odoo.SUPERUSER_ID, {})
-            print(f"Filling {args.leads:,} leads...", flush=True)
-            start = time.perf_counter()
-            fill(env, args.leads)
-        with conn.cursor() as cur:
-            # what autovacuum does to a table this size sooner or later,
-            # done now so that it does not run during the timings
-            cur.execute("VACUUM (ANALYZE) crm_lead, crm_lead_loss")
-        print(f"Filled in {time.perf_counter() - start:.0f} s", flush=True)
-    tz = "UTC"
-    with registry.cursor() as cr:
-        env = odoo.api.Environment(cr, odoo.SUPERUSER_ID, {})
-        manager = bench_manager(env)
-        menv = env(user=manager.id, context={"tz": tz})
-        Loss = menv["crm.lead.loss"]
-        Lead = menv["crm.lead"].with_context(active_test=False)
-        Report = menv["crm.win.loss.report"]
-        n_leads = Lead.search_count([])
-        n_losses = Loss.search_count([])
-
-        def lost_analysis():
-            menv.invalidate_all()
-            return Loss.read_group(
-                [],
-                ["__count"],
-                ["lost_reason_id", "team_id", "lost_date:month"],
-                lazy=False,
-            )
-
-        def stock():
-            menv.invalidate_all()
-            return Lead.read_group(
-                [("probability", "=", 0), ("active", "=", False)],
-                ["__count"],
-                ["lost_reason_id", "team_id", "date_closed:month"],
-                lazy=False,
-            )
-
-        def win_loss():
-            menv.invalidate_all()
-            return Report.read_group(
-                [], ["win_rate:avg", "won_count:sum", "lost_count:sum"], ["user_id"]
-            )
-
-        floor_sql, floor_params = floor_query(tz)
-        own_sql = orm_sql(lost_analysis, "crm_lead_loss")
-        plain = conn.cursor()
-
-        def sql_floor():
-            plain.execute(floor_sql, floor_params)
-            return plain.fetchall()
-
-        def own():
-            plain.execute(own_sql)
-            return plain.fetchall()
-
-        queries = {
-            "a": lost_analysis,
-            "b": stock,
-            "c": win_loss,
-            "d": sql_floor,
-            "e": own,
-        }
-        groups = {label: len(fn()) for label, fn in queries.items()}
-        load = os.getloadavg()[0]
-        times = timed(queries, args.repeat)
-        load = max(load, os.getloadavg()[0])
-        if args.explain:
-            plans = [
-                ("(a)", own_sql, None),
-                ("(b)", orm_sql(stock, "crm_lead"), None),
-                ("(d)", floor_sql, floor_params),
-            ]
-        cr.rollback()
-
-    if args.explain:
-        for label, query, params in plans:
-            print(f"\n{label} {query}\n{explain(conn, query, params)}")
-    plain.close()
-    conn.close()
-    if not reuse:
-        odoo.modules.registry.Registry.delete(args.db)
-        odoo.sql_db.close_db(args.db)
-        sh(["dropdb", args.db])
+            odoo.modules.registry.Registry.delete(args.db)
+            odoo.sql_db.close_db(args.db)
+            sh(["dropdb", "--if-exists", args.db])
 
     print()
     print(f"database {args.db}: {n_leads:,} leads, {n_losses:,} loss records")
     print(
-        f"machine: {os.cpu_count()} cores, load average up to {load:.1f} "
-        f"while timing; median of {args.repeat} runs"
+        f"machine: {os.cpu_count()} cores, load average {load[0]:.1f} before "
+        f"timing, {load[1]:.1f} after; median of {args.repeat} runs"
     )
     print(f"{'query':<52} {'groups':>7} {'median ms':>10} {'min ms':>8}")
     for key, (med, low) in times.items():
