@@ -23,3 +23,4 @@ from . import test_ui_won
 from . import test_competition
 from . import test_competitive_report
 from . import test_competition_ui
+from . import test_loss_indexes
