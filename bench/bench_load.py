@@ -1,26 +1,39 @@
 """Many users at once: crm_lost_management against stock Odoo, in one run.
 
 Builds (or reuses, with CLM_BENCH_REUSE=1) two template databases from the
-same seed, without demo data: ``clm_load_tpl_stock`` (crm only, filled with
-salespeople, managers and their opportunities) and ``clm_load_tpl_addon``
-(a copy of it with crm_lost_management installed on top, whose install hook
-records the leads lost already). For each side in turn, a fresh copy of the
-template (``clm_load_stock``, ``clm_load_addon``) is served by
-``odoo --workers 4 --max-cron-threads 0`` on a free loopback port, and Locust
-(installed on demand in its own virtualenv, ``$CLM_WORKDIR/locust-venv``,
-never in Odoo's) runs the scenario of ``load_locustfile.py`` headless for a
-fixed time: salespeople working their own pipelines (Lost filter, open a
-lead, Mark as Lost through the dialog, restore it) and managers reading the
-loss reports, with the JSON-RPC calls of the web client.
+same seed, without demo data: ``clm_load_tpl_stock`` (crm only, filled
+through the ORM with 16 salespeople, own documents only, each with 180
+opportunities of which 30% lost and 10% won, 4 managers, teams of four) and
+``clm_load_tpl_addon`` (a copy of it with crm_lost_management installed on
+top, whose install hook records the leads lost already, and a few
+competitors). Each side gets a fresh copy (``clm_load_stock``,
+``clm_load_addon``) served by ``odoo --workers 4 --max-cron-threads 0`` on a
+free loopback port; its users are signed in beforehand (the sessions of the
+last run are reused while valid: a password hash per user is costly and is
+not what is compared).
+
+Locust, installed on demand in its own virtualenv
+(``$CLM_WORKDIR/locust-venv``, never in Odoo's), runs the scenario of
+``load_locustfile.py`` headless against both servers at once: salespeople
+working their own pipelines (Lost filter, open a lead, Mark as Lost through
+the dialog, restore it) and managers reading the loss reports, with the
+JSON-RPC calls of the web client. Once every web client is open, the sides
+take turns of ``--turn`` seconds in ABBA order (stock, addon, addon,
+stock, ...), the users of the other side waiting between two clicks, until
+each side had ``--duration`` seconds: a machine shared with other jobs
+changes its load over minutes, and the turns make that hit both sides
+alike. Then Locust is stopped, so the run is bounded.
 
 Prints, per side, requests/s and per request type the count, errors, p50 and
 p95; then checks the loss history of the addon database by SQL. The p95 that
-is compared is the p95 of all requests of the *shared* types, the request
-types both sides send (same name: same screen and call); the module's own
-screens (restore dialog, Revisit Now, Lost Analysis, Win/Loss) and stock's
-replacements for them are reported but not compared. The last line is
-``load ratio addon/stock: p95=<x.xx> errors=<n>`` (errors of both sides).
-Exits non-zero when a request failed or an invariant does not hold.
+is compared is the p95 of all requests of the *compared* types: the types
+both sides send while their users work (same name: same screen and call),
+the start of the web client excluded. The module's own screens (restore
+dialog, Revisit Now, Lost Analysis, Win/Loss) and stock's replacements for
+them (Restore button, Pipeline Analysis) are reported, not compared. The
+last line is ``load ratio addon/stock: p95=<x.xx> errors=<n>`` (errors of
+both sides: failed requests and scenario exceptions). Exits non-zero when
+there was an error or an invariant does not hold.
 """
 
 import argparse
@@ -42,6 +55,7 @@ TPL = {"stock": "clm_load_tpl_stock", "addon": "clm_load_tpl_addon"}
 RUN = {"stock": "clm_load_stock", "addon": "clm_load_addon"}
 PASSWORD = "clm-load-2026"
 MARKER = "clm_load.fill"
+STARTED = time.monotonic()
 
 # one open loss per lost lead, none for the others, the lead's company
 INVARIANTS = {
@@ -66,6 +80,10 @@ INVARIANTS = {
          WHERE s.company_id IS DISTINCT FROM l.company_id
     """,
 }
+
+
+def say(message):
+    print(f"[{time.monotonic() - STARTED:4.0f} s] {message}", flush=True)
 
 
 def sh(cmd, **kw):
@@ -105,7 +123,7 @@ def ensure_locust(workdir):
     venv = os.path.join(workdir, "locust-venv")
     locust = os.path.join(venv, "bin", "locust")
     if not os.path.exists(locust):
-        print(f"Installing Locust into {venv}...", flush=True)
+        say(f"Installing Locust into {venv}...")
         # the system's Python, not Odoo's: Odoo's environment stays as tests use it
         python = shutil.which("python3") or "python3"
         sh([python, "-m", "venv", venv])
@@ -130,10 +148,15 @@ def ensure_locust(workdir):
 
 
 def fill_params(args):
+    sales = args.users - args.managers
     return {
-        "sales": args.users - args.managers,
+        "sales": sales,
         "managers": args.managers,
         "per_user": args.leads_per_user,
+        # stock's lead scoring counts losses per team (one row per value):
+        # teams of four salespeople, as many teams as that makes
+        "teams": max(1, sales // 4),
+        "competitors": 6,
     }
 
 
@@ -175,7 +198,7 @@ def filestore(db):
 def build_templates(args):
     reuse = os.environ.get("CLM_BENCH_REUSE") == "1"
     if reuse and template_ready(args, "stock") and template_ready(args, "addon"):
-        print(f"Reusing {TPL['stock']} and {TPL['addon']}.", flush=True)
+        say(f"Reusing {TPL['stock']} and {TPL['addon']}.")
         sh(
             odoo_cmd(
                 args,
@@ -189,7 +212,7 @@ def build_templates(args):
         return
     for db in (*RUN.values(), *TPL.values()):
         sh(["dropdb", "--if-exists", db])
-    print(f"Creating {TPL['stock']} (crm)...", flush=True)
+    say(f"Creating {TPL['stock']} (crm)...")
     sh(
         odoo_cmd(
             args,
@@ -202,10 +225,9 @@ def build_templates(args):
         )
     )
     params = fill_params(args)
-    print(
+    say(
         f"Filling it: {params['sales']} salespeople x {params['per_user']} "
-        f"opportunities, {params['managers']} managers...",
-        flush=True,
+        f"opportunities, {params['managers']} managers..."
     )
     # in a process of its own: no connection left open to the template
     sh(
@@ -220,7 +242,7 @@ def build_templates(args):
             json.dumps(params),
         ]
     )
-    print(f"Creating {TPL['addon']} (its copy + crm_lost_management)...", flush=True)
+    say(f"Creating {TPL['addon']} (its copy + crm_lost_management)...")
     copy_db(TPL["stock"], TPL["addon"])
     sh(
         odoo_cmd(
@@ -232,23 +254,52 @@ def build_templates(args):
             "--log-level=warn",
         )
     )
+    sh(
+        [
+            sys.executable,
+            __file__,
+            "--odoo-bin",
+            args.odoo_bin,
+            "--addons-path",
+            args.addons_path,
+            "--fill-addon",
+            json.dumps(fill_params(args)),
+        ]
+    )
+
+
+def odoo_env(args, db):
+    """A superuser cursor on ``db``, in this (helper) process."""
+    import odoo
+    from odoo.tools import config
+
+    config.parse_config(
+        [f"--addons-path={args.addons_path}", "-d", db, "--log-level=warn"]
+    )
+    return odoo.modules.registry.Registry(db).cursor()
+
+
+def fill_addon(args, params):
+    """What the module's screens offer on top: a few competitors to pick
+    in the Mark as Lost dialog."""
+    import odoo
+
+    with odoo_env(args, TPL["addon"]) as cr:
+        env = odoo.api.Environment(cr, odoo.SUPERUSER_ID, {})
+        env["crm.lost.competitor"].create(
+            [{"name": f"Load Rival {i}"} for i in range(params["competitors"])]
+        )
 
 
 def fill(args, params):
     """Salespeople (own documents only) each with their own opportunities,
-    managers, two teams, a few partners and reasons; 30% of the
+    managers, teams of four, a few partners and reasons; 30% of the
     opportunities lost, 10% won. Through the ORM, from a fixed seed."""
     import odoo
     from odoo import Command
-    from odoo.tools import config
 
-    db = TPL["stock"]
-    config.parse_config(
-        [f"--addons-path={args.addons_path}", "-d", db, "--log-level=warn"]
-    )
     rng = random.Random(2026)
-    registry = odoo.modules.registry.Registry(db)
-    with registry.cursor() as cr:
+    with odoo_env(args, TPL["stock"]) as cr:
         env = odoo.api.Environment(
             cr,
             odoo.SUPERUSER_ID,
@@ -278,10 +329,11 @@ def fill(args, params):
                     "name": f"Load Team {t}",
                     "user_id": managers[t % len(managers)].id,
                     "crm_team_member_ids": [
-                        Command.create({"user_id": user.id}) for user in sales[t::2]
+                        Command.create({"user_id": user.id})
+                        for user in sales[t :: params["teams"]]
                     ],
                 }
-                for t in range(2)
+                for t in range(params["teams"])
             ]
         )
         reasons = env["crm.lost.reason"].search([]) | env["crm.lost.reason"].create(
@@ -301,7 +353,7 @@ def fill(args, params):
         stages = env["crm.stage"].search([("is_won", "=", False)])
         vals = []
         for i, user in enumerate(sales):
-            team = teams[i % 2]
+            team = teams[i % len(teams)]
             for k in range(params["per_user"]):
                 partner = rng.choice(partners)
                 vals.append(
@@ -418,6 +470,32 @@ def log_in(url, db, logins):
         return dict(pool.map(one, logins))
 
 
+def sessions_valid(url, path, logins):
+    """The sessions of the last run still open (the copy of the same
+    template has the same users and database secret): signing in again
+    would cost a password hash per user."""
+    try:
+        with open(path) as file:
+            sessions = json.load(file)
+    except (OSError, ValueError):
+        return False
+    if set(sessions) != set(logins):
+        return False
+    for session_id in sessions.values():
+        request = urllib.request.Request(
+            f"{url}/web/session/get_session_info",
+            data=b'{"jsonrpc": "2.0", "method": "call", "params": {}}',
+            headers={
+                "Content-Type": "application/json",
+                "Cookie": f"session_id={session_id}",
+            },
+        )
+        with urllib.request.urlopen(request, timeout=60) as resp:
+            if not (json.load(resp).get("result") or {}).get("uid"):
+                return False
+    return True
+
+
 def start_side(args, stack, side, outdir):
     """A fresh copy of the side's template, its server, its users signed
     in; returns (server url, sessions file)."""
@@ -431,22 +509,25 @@ def start_side(args, stack, side, outdir):
     ]
     sessions = os.path.join(outdir, f"{side}-sessions.json")
     start = time.monotonic()
-    with open(sessions, "w") as file:
-        json.dump(log_in(server.url, db, logins), file)
-    print(
+    if sessions_valid(server.url, sessions, logins):
+        how = "still signed in"
+    else:
+        with open(sessions, "w") as file:
+            json.dump(log_in(server.url, db, logins), file)
+        how = "signed in"
+    say(
         f"{side}: {db} served at {server.url} ({args.workers} workers), "
-        f"{len(logins)} users signed in ({time.monotonic() - start:.0f} s)",
-        flush=True,
+        f"{len(logins)} users {how} ({time.monotonic() - start:.0f} s)"
     )
     return server.url, sessions
 
 
-def run_locust(args, locust, side, url, sessions, outdir, label, seconds):
-    """One Locust run: ``seconds`` of the scenario against one side."""
-    samples = os.path.join(outdir, f"{label}-samples.json")
-    if os.path.exists(samples):
-        os.unlink(samples)
-    print(f"{label}: {args.users} users for {seconds} s...", flush=True)
+def start_locust(args, locust, side, url, sessions, outdir, control, seconds):
+    """Locust for one side, in the background, bounded by ``seconds``."""
+    samples = os.path.join(outdir, f"{side}-samples.json")
+    for path in (samples, f"{samples}.ready"):
+        if os.path.exists(path):
+            os.unlink(path)
     env = dict(
         os.environ,
         LOAD_SESSIONS=sessions,
@@ -455,63 +536,100 @@ def run_locust(args, locust, side, url, sessions, outdir, label, seconds):
         LOAD_MANAGERS=str(args.managers),
         LOAD_THINK=args.think,
         LOAD_SAMPLES=samples,
+        LOAD_CONTROL=control,
     )
-    with open(os.path.join(outdir, f"{label}-locust.log"), "w") as log:
-        subprocess.run(
-            [
-                locust,
-                "-f",
-                LOCUSTFILE,
-                "--headless",
-                "-u",
-                str(args.users),
-                "-r",
-                str(args.spawn_rate),
-                "-t",
-                f"{seconds}s",
-                "--stop-timeout",
-                "5",
-                "--host",
-                url,
-                "--csv",
-                os.path.join(outdir, label),
-                "--only-summary",
-            ],
-            env=env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            timeout=seconds + 120,
-            check=False,
-        )
-    with open(samples) as file:
-        return json.load(file)
+    log = open(os.path.join(outdir, f"{side}-locust.log"), "w")  # noqa: SIM115
+    process = subprocess.Popen(
+        [
+            locust,
+            "-f",
+            LOCUSTFILE,
+            "--headless",
+            "-u",
+            str(args.users),
+            "-r",
+            str(args.spawn_rate),
+            "-t",
+            f"{seconds}s",
+            "--stop-timeout",
+            "5",
+            "--host",
+            url,
+            "--csv",
+            os.path.join(outdir, side),
+            "--only-summary",
+        ],
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    return process, samples, log
+
+
+def ready_users(samples):
+    try:
+        with open(f"{samples}.ready") as file:
+            return int(file.read() or 0)
+    except (OSError, ValueError):
+        return 0
 
 
 def run_sides(args, locust, outdir):
-    """Both servers up at once (an idle one costs nothing); the sides take
-    turns, ABBA, so that a change of the machine's load over the run hits
-    both alike. Returns every side's runs merged."""
-    seconds = args.duration // args.rounds
+    """Both servers up and both Locusts started at once; once every user of
+    both sides has its web client open, the sides take turns of
+    ``--turn`` seconds, in ABBA order (stock, addon, addon, stock, ...),
+    until each had ``--duration`` seconds: the users of the side not on
+    turn wait between two clicks. So a change of the machine's load during
+    the run (other jobs on a shared machine) hits both sides alike."""
+    turns = max(1, round(args.duration / args.turn))
     order = []
-    for round_ in range(args.rounds):
-        order += ["stock", "addon"] if round_ % 2 == 0 else ["addon", "stock"]
-    runs = {
-        side: {"samples": [], "errors": {}, "scenario_errors": 0, "seconds": 0}
-        for side in ("stock", "addon")
-    }
+    for pair in range(turns):
+        order += ["stock", "addon"] if pair % 2 == 0 else ["addon", "stock"]
+    control = os.path.join(outdir, "turn")
+    with open(control, "w") as file:
+        file.write("start")
+    runs = {}
     with contextlib.ExitStack() as stack:
-        started = {side: start_side(args, stack, side, outdir) for side in runs}
-        for i, side in enumerate(order):
-            url, sessions = started[side]
-            run = run_locust(
-                args, locust, side, url, sessions, outdir, f"{side}-{i // 2}", seconds
+        started = {side: start_side(args, stack, side, outdir) for side in RUN}
+        bound = 180 + 2 * turns * args.turn
+        locusts = {
+            side: start_locust(
+                args, locust, side, url, sessions, outdir, control, bound
             )
-            merged = runs[side]
-            merged["samples"] += run["samples"]
-            merged["scenario_errors"] += run["scenario_errors"]
-            merged["seconds"] += run["stop"] - run["start"]
-            for message, count in run["errors"].items():
-                merged["errors"][message] = merged["errors"].get(message, 0) + count
+            for side, (url, sessions) in started.items()
+        }
+        t0 = time.monotonic()
+        while any(ready_users(s) < args.users for _p, s, _l in locusts.values()):
+            if time.monotonic() - t0 > 150 or any(
+                p.poll() is not None for p, _s, _l in locusts.values()
+            ):
+                break
+            time.sleep(0.5)
+        say(
+            f"web clients open ({time.monotonic() - t0:.0f} s); {turns} turns of "
+            f"{args.turn} s per side..."
+        )
+        active = {side: 0.0 for side in RUN}
+        for side in order:
+            with open(control, "w") as file:
+                file.write(side)
+            start = time.monotonic()
+            time.sleep(args.turn)
+            active[side] += time.monotonic() - start
+        with open(control, "w") as file:
+            file.write("stop")
+        for process, _samples, _log in locusts.values():
+            process.terminate()
+        for side, (process, samples, log) in locusts.items():
+            try:
+                process.wait(timeout=60)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+            log.close()
+            with open(samples) as file:
+                runs[side] = json.load(file)
+            runs[side]["seconds"] = active[side]
     for side in runs:
         runs[side]["retries"] = serialization_retries(
             os.path.join(outdir, f"{side}-odoo.log")
@@ -538,28 +656,41 @@ def summarize(run):
     return by_type
 
 
+def compared_types(found):
+    """The request types both sides send while users work; the start of
+    the web client (``start: ...``, once per user and day in real life,
+    here all at once) is reported, not compared."""
+    return {
+        name
+        for name in set(found["stock"]) & set(found["addon"])
+        if not name.startswith("start: ")
+    }
+
+
 def print_side(side, run, by_type, shared):
-    total = sum(len(e["times"]) for e in by_type.values())
+    work = [n for n in by_type if not n.startswith("start: ")]
+    total = sum(len(by_type[n]["times"]) for n in work)
     errors = sum(e["errors"] for e in by_type.values()) + run["scenario_errors"]
     seconds = run["seconds"]
     print()
     print(
-        f"{side}: {total} requests in {seconds:.0f} s = {total / seconds:.1f} "
-        f"requests/s, {errors} errors ({run['scenario_errors']} in the scenario "
-        f"itself), {run['retries']} serialization retries"
+        f"{side}: {total} requests in {seconds:.0f} s of turns = "
+        f"{total / seconds:.1f} requests/s; {errors} errors "
+        f"({run['scenario_errors']} in the scenario itself); "
+        f"{run['retries']} serialization retries"
     )
     print(
         f"  {'request type':<52} {'count':>6} {'errors':>6} {'p50 ms':>7} {'p95 ms':>7}"
     )
     for name in sorted(by_type):
         entry = by_type[name]
-        mark = " " if name in shared else "*"
+        mark = " " if name in shared else "-" if name.startswith("start: ") else "*"
         print(
             f"{mark} {name:<52} {len(entry['times']):>6} {entry['errors']:>6} "
             f"{percentile(entry['times'], 50):>7.0f} "
             f"{percentile(entry['times'], 95):>7.0f}"
         )
-    for label, names in (("shared types", shared), ("all types", set(by_type))):
+    for label, names in (("compared types", shared), ("all work types", work)):
         times = [t for n in names for t in by_type[n]["times"]]
         print(
             f"  {'overall, ' + label:<52} {len(times):>6} {'':>6} "
@@ -583,8 +714,26 @@ def check_invariants(db):
         db, "SELECT count(*) FROM crm_lead WHERE NOT active AND probability = 0"
     )
     losses = psql(db, "SELECT count(*) FROM crm_lead_loss")
-    print(f"  ({lost} lost leads, {losses} loss records)")
+    before = psql(TPL["addon"], "SELECT count(*) FROM crm_lead_loss")
+    closed = "SELECT count(*) FROM crm_lead_loss WHERE restored_date IS NOT NULL"
+    restored = int(psql(db, closed)) - int(psql(TPL["addon"], closed))
+    print(
+        f"  ({lost} lost leads, {losses} loss records; the run recorded "
+        f"{int(losses) - int(before)} losses and closed {restored})"
+    )
     return broken
+
+
+def bootstrap_ratio(stock, addon, rounds=500):
+    """95% interval of the p95 ratio over resamples of the requests: how
+    much of the ratio is the luck of this run."""
+    rng = random.Random(11)
+    ratios = sorted(
+        percentile(rng.choices(addon, k=len(addon)), 95)
+        / percentile(rng.choices(stock, k=len(stock)), 95)
+        for _ in range(rounds)
+    )
+    return ratios[int(rounds * 0.025)], ratios[int(rounds * 0.975) - 1]
 
 
 def main():
@@ -595,21 +744,22 @@ def main():
     parser.add_argument("--managers", type=int, default=4, help="of which managers")
     parser.add_argument("--spawn-rate", type=float, default=5)
     parser.add_argument("--duration", type=int, default=60, help="seconds per side")
-    parser.add_argument(
-        "--rounds", type=int, default=2, help="turns per side (the time is split)"
-    )
+    parser.add_argument("--turn", type=int, default=15, help="seconds of a side's turn")
     parser.add_argument("--workers", type=int, default=4)
     parser.add_argument("--leads-per-user", type=int, default=180)
     parser.add_argument(
         "--think", default="1,3", help="seconds between a user's clicks: min,max"
     )
     parser.add_argument("--fill", help=argparse.SUPPRESS)
+    parser.add_argument("--fill-addon", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.fill:
         fill(args, json.loads(args.fill))
         return 0
+    if args.fill_addon:
+        fill_addon(args, json.loads(args.fill_addon))
+        return 0
 
-    started = time.monotonic()
     workdir = os.environ.get("CLM_WORKDIR") or os.path.expanduser(
         "~/.cache/crm_lost_management"
     )
@@ -619,23 +769,30 @@ def main():
     build_templates(args)
     runs = run_sides(args, locust, outdir)
     found = {side: summarize(run) for side, run in runs.items()}
-    shared = set(found["stock"]) & set(found["addon"])
+    shared = compared_types(found)
 
     print()
     print(
         f"{version}, {args.users} users ({args.managers} managers) for "
-        f"{args.duration} s per side in {args.rounds} turns, think time "
+        f"{args.duration} s per side in turns of {args.turn} s, think time "
         f"{args.think} s, "
-        f"odoo --workers {args.workers}; * = not a shared type"
+        f"odoo --workers {args.workers}; compared: the request types of both sides "
+        "(* one side only, - web client start, not compared)"
     )
     errors = sum(print_side(side, runs[side], found[side], shared) for side in runs)
     broken = check_invariants(RUN["addon"])
-    p95 = {
-        side: percentile([t for n in shared for t in found[side][n]["times"]], 95)
-        for side in runs
+    compared = {
+        side: [t for n in shared for t in found[side][n]["times"]] for side in runs
     }
+    p95 = {side: percentile(times, 95) for side, times in compared.items()}
+    low, high = bootstrap_ratio(compared["stock"], compared["addon"])
     print()
-    print(f"logs and Locust CSV in {outdir}; {time.monotonic() - started:.0f} s in all")
+    print(
+        f"p95 of the compared types: stock {p95['stock']:.0f} ms, addon "
+        f"{p95['addon']:.0f} ms; ratio {p95['addon'] / p95['stock']:.2f} "
+        f"(95% bootstrap interval {low:.2f}-{high:.2f})"
+    )
+    print(f"logs and Locust CSV in {outdir}; {time.monotonic() - STARTED:.0f} s in all")
     print(
         f"load ratio addon/stock: p95={p95['addon'] / p95['stock']:.2f} errors={errors}"
     )

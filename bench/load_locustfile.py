@@ -36,6 +36,7 @@ N_SALES = int(os.environ.get("LOAD_SALES", "16"))
 N_MANAGERS = int(os.environ.get("LOAD_MANAGERS", "4"))
 THINK = tuple(float(x) for x in os.environ.get("LOAD_THINK", "1,3").split(","))
 SAMPLES = os.environ.get("LOAD_SAMPLES")
+CONTROL = os.environ.get("LOAD_CONTROL")
 
 LOST = [("active", "=", False), ("probability", "=", 0)]
 KANBAN_LIMIT, LIST_LIMIT = 40, 80
@@ -92,6 +93,37 @@ def _on_test_stop(**_kw):
 
 class RpcError(Exception):
     """A failed request, counted already: ends the user's current flow."""
+
+
+# ----------------------------------------------------------------------
+# turns: bench_load.py writes the side whose users may click now into the
+# LOAD_CONTROL file; the other side's users wait between two clicks
+# ----------------------------------------------------------------------
+
+_control = {"mtime": None, "side": None}
+_ready = []
+
+
+def side_on_turn():
+    if not CONTROL:
+        return SIDE
+    try:
+        mtime = os.stat(CONTROL).st_mtime_ns
+    except OSError:
+        return None
+    if mtime != _control["mtime"]:
+        with open(CONTROL) as file:
+            _control["side"] = file.read().strip()
+        _control["mtime"] = mtime
+    return _control["side"]
+
+
+def signal_ready():
+    """One more user has its web client open (start-up requests done)."""
+    _ready.append(1)
+    if SAMPLES:
+        with open(f"{SAMPLES}.ready", "w") as file:
+            file.write(str(len(_ready)))
 
 
 # ----------------------------------------------------------------------
@@ -218,7 +250,7 @@ class WebClient(HttpUser):
         with open(SESSIONS) as file:
             session_id = json.load(file)[login]
         self.client.cookies.set("session_id", session_id)
-        info = self.rpc("session info", "/web/session/get_session_info", {})
+        info = self.rpc("start: session info", "/web/session/get_session_info", {})
         self.uid = info["uid"]
         company = info["user_companies"]["current_company"]
         self.ctx = dict(info["user_context"], allowed_company_ids=[company])
@@ -251,6 +283,24 @@ class WebClient(HttpUser):
 
     def on_start(self):
         self.ctx = {}
+
+    def on_ready(self):
+        signal_ready()
+        self.hold(resume=False)
+
+    def wait(self):
+        super().wait()
+        self.hold()
+
+    def hold(self, resume=True):
+        """Wait for this side's turn; back at the keyboard, the user thinks
+        a moment first (their clicks do not all land at once)."""
+        if side_on_turn() == SIDE:
+            return
+        while side_on_turn() != SIDE:
+            gevent.sleep(0.1)
+        if resume:
+            gevent.sleep(random.uniform(*THINK))
 
     def parallel(self, *calls):
         """Requests the web client sends at once (Promise.all)."""
@@ -322,7 +372,7 @@ class Salesperson(WebClient):
         super().on_start()
         self.open_web_client(next(_sales_logins))
         self.pipeline = self.load_action(
-            "pipeline",
+            "start: pipeline",
             "crm.crm_lead_action_pipeline",
             ("kanban", "list", "form", "search"),
         )
@@ -338,9 +388,11 @@ class Salesperson(WebClient):
         else:
             self.restore_ways = ["restore button", "unarchive"]
         self.turn = itertools.count(random.randrange(len(self.restore_ways)))
+        self.on_ready()
 
     @task
     def lose_and_restore(self):
+        self.hold()
         try:
             lead_id = self.open_pipeline()
             if not lead_id:
@@ -561,8 +613,7 @@ class Salesperson(WebClient):
         self.web_read("lead: reload web_read", "crm.lead", lead_id, self.form_spec)
 
     def pick_competitor(self, context):
-        """The competitor field's dropdown; typed in and created when the
-        list is empty (the first time in a fresh database)."""
+        """The competitor field's dropdown."""
         found = self.call_kw(
             "lost dialog: name_search competitor",
             "crm.lost.competitor",
@@ -574,15 +625,7 @@ class Salesperson(WebClient):
             limit=8,
             context=context,
         )
-        if found:
-            return random.choice(found)[0]
-        return self.call_kw(
-            "lost dialog: name_create competitor",
-            "crm.lost.competitor",
-            "name_create",
-            ["Rival Software Inc."],
-            context=context,
-        )[0]
+        return random.choice(found)[0] if found else False
 
     def lost_filter(self, reload=False):
         """My Pipeline + Lost, list view."""
@@ -667,24 +710,26 @@ class Manager(WebClient):
         self.open_web_client(next(_manager_logins))
         if ADDON:
             self.load_action(
-                "lost analysis",
+                "start: lost analysis",
                 "crm_lost_management.crm_lead_loss_action_analysis",
                 ("graph", "pivot", "search"),
             )
             self.load_action(
-                "win/loss",
+                "start: win/loss",
                 "crm_lost_management.crm_win_loss_report_action",
                 ("graph", "pivot", "search"),
             )
         else:
             self.load_action(
-                "pipeline analysis",
+                "start: pipeline analysis",
                 "crm.crm_opportunity_report_action",
                 ("graph", "pivot", "search"),
             )
+        self.on_ready()
 
     @task
     def reports(self):
+        self.hold()
         try:
             if ADDON:
                 self.lost_analysis()
