@@ -498,7 +498,7 @@ def sessions_valid(url, path, logins):
 
 def start_side(args, stack, side, outdir):
     """A fresh copy of the side's template, its server, its users signed
-    in; returns (server url, sessions file)."""
+    in; returns (server, sessions file)."""
     db = RUN[side]
     copy_db(TPL[side], db)
     server = stack.enter_context(
@@ -519,7 +519,39 @@ def start_side(args, stack, side, outdir):
         f"{side}: {db} served at {server.url} ({args.workers} workers), "
         f"{len(logins)} users {how} ({time.monotonic() - start:.0f} s)"
     )
-    return server.url, sessions
+    return server, sessions
+
+
+def cpu_seconds(server, db):
+    """CPU time used so far by the server's processes (master and
+    workers, exited workers included) and by the PostgreSQL backends of its
+    database. Linux /proc; None elsewhere."""
+    ticks = os.sysconf("SC_CLK_TCK")
+
+    def used(pid, children):
+        try:
+            with open(f"/proc/{pid}/stat") as file:
+                fields = file.read().rsplit(")", 1)[1].split()
+        except OSError:
+            return 0.0, None
+        # fields[0] is field 3 (state): utime, stime, cutime, cstime = 14-17
+        times = [int(x) for x in fields[11 : 15 if children else 13]]
+        return sum(times) / ticks, int(fields[2])  # field 5: process group
+
+    if not os.path.isdir("/proc"):
+        return None
+    group = server.process.pid
+    odoo = 0.0
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            seconds, pgrp = used(int(entry), children=True)
+            if pgrp == group:
+                odoo += seconds
+    backends = psql(
+        "postgres", f"SELECT pid FROM pg_stat_activity WHERE datname = '{db}'"
+    )
+    pg = sum(used(int(pid), children=False)[0] for pid in (backends or "").split())
+    return odoo, pg
 
 
 def start_locust(args, locust, side, url, sessions, outdir, control, seconds):
@@ -591,12 +623,13 @@ def run_sides(args, locust, outdir):
     runs = {}
     with contextlib.ExitStack() as stack:
         started = {side: start_side(args, stack, side, outdir) for side in RUN}
+        servers = {side: server for side, (server, _s) in started.items()}
         bound = 180 + 2 * turns * args.turn
         locusts = {
             side: start_locust(
-                args, locust, side, url, sessions, outdir, control, bound
+                args, locust, side, server.url, sessions, outdir, control, bound
             )
-            for side, (url, sessions) in started.items()
+            for side, (server, sessions) in started.items()
         }
         t0 = time.monotonic()
         while any(ready_users(s) < args.users for _p, s, _l in locusts.values()):
@@ -610,6 +643,7 @@ def run_sides(args, locust, outdir):
             f"{args.turn} s per side..."
         )
         active = {side: 0.0 for side in RUN}
+        cpu_before = {side: cpu_seconds(servers[side], RUN[side]) for side in RUN}
         for side in order:
             with open(control, "w") as file:
                 file.write(side)
@@ -618,6 +652,7 @@ def run_sides(args, locust, outdir):
             active[side] += time.monotonic() - start
         with open(control, "w") as file:
             file.write("stop")
+        cpu_after = {side: cpu_seconds(servers[side], RUN[side]) for side in RUN}
         for process, _samples, _log in locusts.values():
             process.terminate()
         for side, (process, samples, log) in locusts.items():
@@ -630,6 +665,13 @@ def run_sides(args, locust, outdir):
             with open(samples) as file:
                 runs[side] = json.load(file)
             runs[side]["seconds"] = active[side]
+            if cpu_before[side] and cpu_after[side]:
+                runs[side]["cpu"] = [
+                    after - before
+                    for before, after in zip(
+                        cpu_before[side], cpu_after[side], strict=True
+                    )
+                ]
     for side in runs:
         runs[side]["retries"] = serialization_retries(
             os.path.join(outdir, f"{side}-odoo.log")
@@ -696,6 +738,12 @@ def print_side(side, run, by_type, shared):
             f"  {'overall, ' + label:<52} {len(times):>6} {'':>6} "
             f"{percentile(times, 50):>7.0f} {percentile(times, 95):>7.0f}"
         )
+    if run.get("cpu"):
+        odoo, pg = run["cpu"]
+        print(
+            f"  CPU used during the turns: odoo {odoo:.1f} s + PostgreSQL "
+            f"{pg:.1f} s = {(odoo + pg) * 1000 / max(total, 1):.0f} ms per request"
+        )
     for message, count in sorted(run["errors"].items(), key=lambda x: -x[1])[:10]:
         print(f"  error x{count}: {message}")
     return errors
@@ -736,6 +784,24 @@ def bootstrap_ratio(stock, addon, rounds=500):
     return ratios[int(rounds * 0.025)], ratios[int(rounds * 0.975) - 1]
 
 
+def check_scenario(locust, version):
+    """Locust loads the scenario of each side and finds its users."""
+    for side in RUN:
+        out = subprocess.run(
+            [locust, "-f", LOCUSTFILE, "--list"],
+            env=dict(os.environ, LOAD_SIDE=side),
+            capture_output=True,
+            text=True,
+        )
+        users = {line.strip() for line in out.stdout.splitlines()[1:]}
+        if out.returncode or users != {"Salesperson", "Manager"}:
+            print(out.stdout + out.stderr)
+            print(f"{version}: the {side} scenario does not load")
+            return 1
+    print(f"{version}: the scenario loads for both sides (Salesperson, Manager)")
+    return 0
+
+
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--odoo-bin", required=True)
@@ -749,6 +815,11 @@ def main():
     parser.add_argument("--leads-per-user", type=int, default=180)
     parser.add_argument(
         "--think", default="1,3", help="seconds between a user's clicks: min,max"
+    )
+    parser.add_argument(
+        "--check",
+        action="store_true",
+        help="only install Locust and load the scenario (no database, no server)",
     )
     parser.add_argument("--fill", help=argparse.SUPPRESS)
     parser.add_argument("--fill-addon", help=argparse.SUPPRESS)
@@ -766,6 +837,8 @@ def main():
     outdir = os.path.join(workdir, "load")
     os.makedirs(outdir, exist_ok=True)
     locust, version = ensure_locust(workdir)
+    if args.check:
+        return check_scenario(locust, version)
     build_templates(args)
     runs = run_sides(args, locust, outdir)
     found = {side: summarize(run) for side, run in runs.items()}
