@@ -3,7 +3,8 @@
 Builds (or reuses, with CLM_BENCH_REUSE=1) two template databases from the
 same seed, without demo data: ``clm_load_tpl_stock`` (crm only, filled
 through the ORM with 16 salespeople, own documents only, each with 180
-opportunities of which 30% lost and 10% won, 4 managers, teams of four) and
+opportunities of which 30% lost and 10% won, each their own team, 4
+managers) and
 ``clm_load_tpl_addon`` (a copy of it with crm_lost_management installed on
 top, whose install hook records the leads lost already, and a few
 competitors). Each side gets a fresh copy (``clm_load_stock``,
@@ -153,9 +154,13 @@ def fill_params(args):
         "sales": sales,
         "managers": args.managers,
         "per_user": args.leads_per_user,
-        # stock's lead scoring counts losses per team (one row per value):
-        # teams of four salespeople, as many teams as that makes
-        "teams": max(1, sales // 4),
+        # stock's lead scoring keeps its counts per team (one row per team,
+        # field and value), updated by every loss and restore: salespeople
+        # of one team losing leads within the same seconds (a day's losses
+        # in a minute, here) wait on those rows and Odoo retries their
+        # transactions. The same on both sides, but it would swamp what is
+        # compared: each salesperson is a team of their own.
+        "teams": sales,
         "competitors": 6,
     }
 
@@ -293,7 +298,8 @@ def fill_addon(args, params):
 
 def fill(args, params):
     """Salespeople (own documents only) each with their own opportunities,
-    managers, teams of four, a few partners and reasons; 30% of the
+    managers leading the teams (one per salesperson), a few partners and
+    reasons; 30% of the
     opportunities lost, 10% won. Through the ORM, from a fixed seed."""
     import odoo
     from odoo import Command
