@@ -3,11 +3,10 @@
 Builds (or reuses, with CLM_BENCH_REUSE=1) two template databases from the
 same seed, without demo data: ``clm_load_tpl_stock`` (crm only, filled
 through the ORM with 16 salespeople, own documents only, each with 180
-opportunities of which 30% lost and 10% won, each their own team, 4
-managers) and
-``clm_load_tpl_addon`` (a copy of it with crm_lost_management installed on
-top, whose install hook records the leads lost already, and a few
-competitors). Each side gets a fresh copy (``clm_load_stock``,
+opportunities of which 30% lost and 10% won, each their own team, and 4
+managers) and ``clm_load_tpl_addon`` (a copy of it with crm_lost_management
+installed on top, whose install hook records the leads lost already, and a
+few competitors). Each side gets a fresh copy (``clm_load_stock``,
 ``clm_load_addon``) served by ``odoo --workers 4 --max-cron-threads 0`` on a
 free loopback port; its users are signed in beforehand (the sessions of the
 last run are reused while valid: a password hash per user is costly and is
@@ -299,8 +298,8 @@ def fill_addon(args, params):
 def fill(args, params):
     """Salespeople (own documents only) each with their own opportunities,
     managers leading the teams (one per salesperson), a few partners and
-    reasons; 30% of the
-    opportunities lost, 10% won. Through the ORM, from a fixed seed."""
+    reasons; 30% of the opportunities lost, 10% won. Through the ORM, from a
+    fixed seed."""
     import odoo
     from odoo import Command
 
