@@ -420,6 +420,8 @@ class Server:
         self.process = None
 
     def __enter__(self):
+        if os.path.exists(self.logfile):
+            os.unlink(self.logfile)  # odoo appends: one run per log
         self.process = subprocess.Popen(self.cmd, start_new_session=True)
         deadline = time.monotonic() + 120
         while time.monotonic() < deadline:
