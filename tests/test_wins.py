@@ -629,6 +629,23 @@ class TestWinPaths(WinsCommon):
         self._assert_won(lead)
         self._assert_invariants()
 
+    def test_empty_win_note_is_no_note(self):
+        """FINDING (state machine: edit_won_fields, invariant 10). The editor's
+        empty note (``<p><br></p>``) written on a lead that is not won (RPC,
+        import) was stored: the lead carried a win note without being won.
+        Fixed: an empty note is no note, on any lead."""
+        lead = self.opportunity
+        lead.write({"won_note": "<p><br></p>"})
+        self._assert_not_won(lead)
+        self.env["crm.lead"].create(
+            {"name": "CLM Created with an empty note", "won_note": "<p><br></p>"}
+        )
+        lead.action_set_won()
+        lead.write({"won_note": "<p>Signed</p>"})
+        lead.write({"won_note": "<p><br></p>"})
+        self._assert_won(lead)
+        self._assert_invariants()
+
     def test_won_reason_of_another_company_refused(self):
         """A won lead cannot be given a reason of another company, nor an
         archived one (RPC): a clear error naming the lead."""
