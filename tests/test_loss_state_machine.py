@@ -75,8 +75,9 @@ from .common import CrmLostCommon
 
 _logger = logging.getLogger(__name__)
 
-# at most 60 examples x 25 steps: about 1,400 steps (~0.04 s each, invariants
-# included), about a minute on a shared 2-core CI machine
+# at most 60 examples x 25 steps: about 1,400 steps (~0.05 s each, invariants
+# included; the win invariants added about a quarter), a minute or two on a
+# shared 2-core CI machine
 MACHINE_SETTINGS = settings(
     max_examples=60,
     stateful_step_count=25,
