@@ -752,7 +752,8 @@ class TestWinPaths(WinsCommon):
     def test_restore_dialog_into_won_stage_with_setting(self):
         """Setting on: the Restore dialog is a user interface path; restoring
         into a won stage a lead without a reason is refused clearly, nothing
-        written (Mark as Won is the way)."""
+        written (Mark as Won is the way). A lead lost from a won stage and
+        restored there gets back the reason of its last win."""
         self._require_won_reason()
         lead = self.opportunity
         self._lose(lead, self.reason_plain)
@@ -764,6 +765,20 @@ class TestWinPaths(WinsCommon):
         # the Mark as Won dialog restores and wins it
         self._won_form(lead, self.won_price)
         self._assert_won(lead, self.won_price)
+        # lost from a won stage, restored there: its reason comes back
+        self._lose(lead, self.reason_plain)
+        self._restore(lead)
+        self._assert_won(lead, self.won_price, wins=2)
+        # won without a reason before the setting: restored there, refused
+        self._require_won_reason(required=False)
+        other = self._opportunity("CLM Won before the setting")
+        other.action_set_won()
+        self._lose(other, self.reason_plain)
+        self._require_won_reason()
+        before = self._snapshot(other)
+        message = self._error(UserError, self._restore, other)
+        self.assertIn(REQUIRED_ERROR, message)
+        self.assertEqual(self._snapshot(other), before)
         self._assert_invariants()
 
     # ------------------------------------------------------------
