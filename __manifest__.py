@@ -33,6 +33,7 @@
         "views/crm_team_views.xml",
         "views/res_config_settings_views.xml",
         "reports/crm_win_loss_report_views.xml",
+        "reports/crm_competitive_report_views.xml",
         "views/crm_lost_management_menus.xml",
     ],
     "demo": [

@@ -10,12 +10,16 @@ included:
 - lose: the Mark as Lost wizard (crm.lead.lost) on all of them, with a reason
   and a closing note;
 - restore: the list's Actions > Unarchive path (action_unarchive);
-- and, in the addon database only, the restore wizard (crm.lead.restore).
+- and, in the addon database only, the restore wizard (crm.lead.restore);
+- won: stock's Won (action_set_won) on all of them in the stock database,
+  the Mark as Won dialog (crm.lead.won, with a won reason, a win note and a
+  competitor beaten) in the addon database.
 
 Each repetition is rolled back; the two databases take turns, repetition
 after repetition. Prints time (median) and query count per
 database; the last line is
-``bulk ratio addon/stock: lose=<x.xx> restore=<y.yy>`` (restore = Unarchive).
+``bulk ratio addon/stock: lose=<x.xx> restore=<y.yy> won=<z.zz>`` (restore =
+Unarchive; won = Mark as Won dialog / stock's Won).
 """
 
 import argparse
@@ -90,7 +94,16 @@ class BulkBench:
         self.menv = env(user=manager.id, context={"tz": "UTC", "lang": "en_US"})
         self.team = self.menv["crm.team"].search([], limit=1)
         self.reason = self.menv.ref("crm.lost_reason_1")
+        self.addon = addon
         self.paths = ["lose", "unarchive"] + (["restore_wizard"] if addon else [])
+        self.paths.append("won")
+        if addon:
+            self.won_reason = self.menv.ref("crm_lost_management.won_reason_price")
+            Competitor = self.menv["crm.lost.competitor"]
+            self.competitor = Competitor.search(
+                [("name", "=", "Bench competitor")]
+            ) or Competitor.create({"name": "Bench competitor"})
+            self.cr.commit()  # kept: every repetition is rolled back
         self.results = {path: [] for path in self.paths}
 
     def _create_leads(self):
@@ -126,9 +139,31 @@ class BulkBench:
             {"lead_ids": [(6, 0, leads.ids)], "restore_note": "Bench"}
         ).action_restore()
 
+    def _win(self, leads):
+        if not self.addon:
+            leads.action_set_won()
+            return
+        self.menv["crm.lead.won"].with_context(
+            active_ids=leads.ids, active_model="crm.lead"
+        ).create(
+            {
+                "lead_ids": [(6, 0, leads.ids)],
+                "won_reason_id": self.won_reason.id,
+                "won_note": "<p>Bench: better price</p>",
+                "won_competitor_ids": [(6, 0, self.competitor.ids)],
+            }
+        ).action_won_reason_apply()
+
     def run(self, timed):
         for path in self.paths:
             leads = self._create_leads()
+            if path == "won":
+                run = measure(self.cr, lambda leads=leads: self._win(leads))
+                self.cr.rollback()
+                self.menv.invalidate_all()
+                if timed:
+                    self.results[path].append(run)
+                continue
             lose_run = measure(self.cr, lambda leads=leads: self._lose(leads))
             if path == "lose":
                 run = lose_run
@@ -198,7 +233,10 @@ def main():
             print(f"{name:<8} {path:<16} {seconds:>8.2f} {queries:>8.0f}")
     lose = found["addon"]["lose"][0] / found["stock"]["lose"][0]
     restore = found["addon"]["unarchive"][0] / found["stock"]["unarchive"][0]
-    print(f"bulk ratio addon/stock: lose={lose:.2f} restore={restore:.2f}")
+    won = found["addon"]["won"][0] / found["stock"]["won"][0]
+    print(
+        f"bulk ratio addon/stock: lose={lose:.2f} restore={restore:.2f} won={won:.2f}"
+    )
     return 0
 
 

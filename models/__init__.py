@@ -3,6 +3,7 @@ from . import crm_lost_competitor
 from . import crm_lost_reason
 from . import crm_won_reason
 from . import crm_lead_loss
+from . import crm_lead_competitor
 from . import crm_lead_win
 from . import crm_lead
 from . import crm_stage
@@ -10,3 +11,4 @@ from . import res_company
 from . import res_config_settings
 from . import crm_team
 from . import res_users
+from . import mail_activity

@@ -73,6 +73,10 @@ class CrmLead(models.Model):
         related="lost_reason_id.category_id",
         store=True,
     )
+    # Competition: the competitors the deal faces (its Competition tab)
+    competitor_line_ids = fields.One2many(
+        "crm.lead.competitor", "lead_id", string="Competition", copy=True
+    )
     # History
     loss_ids = fields.One2many("crm.lead.loss", "lead_id", string="Loss History")
     loss_count = fields.Integer("Losses", compute="_compute_loss_count")
@@ -181,6 +185,32 @@ class CrmLead(models.Model):
         if errors:
             raise ValidationError("\n".join(errors))
 
+    @api.constrains("company_id", "competitor_line_ids")
+    def _check_competitor_lines_company(self):
+        """A competitor limited to a company is only faced by deals of that
+        company: moving a deal to another company must not leave it with a
+        competitor its users cannot see."""
+        errors = []
+        for lead in self:
+            foreign = lead.competitor_line_ids.competitor_id.sudo().filtered(
+                lambda competitor, lead=lead: competitor.company_id
+                and competitor.company_id != lead.company_id
+            )
+            if foreign:
+                errors.append(
+                    _(
+                        "%(lead)s faces the competitor(s) %(competitors)s of the "
+                        "company %(company)s: it cannot belong to another company. "
+                        "Remove them from its Competition tab first, or keep it in "
+                        "%(company)s.",
+                        lead=lead._crm_lost_names(),
+                        competitors=", ".join(foreign.mapped("name")),
+                        company=", ".join(foreign.company_id.mapped("name")),
+                    )
+                )
+        if errors:
+            raise ValidationError("\n".join(errors))
+
     # ------------------------------------------------------------
     # ORM
     # ------------------------------------------------------------
@@ -214,6 +244,11 @@ class CrmLead(models.Model):
                     if values and not lead.active
                 },
             )
+        if any(
+            vals.get("lost_competitor_id") or vals.get("won_competitor_ids")
+            for vals in vals_list
+        ):
+            leads._crm_competition_add_faced()
         return leads
 
     def write(self, vals):
@@ -261,7 +296,8 @@ class CrmLead(models.Model):
             )
         (staying_lost | losing)._crm_lost_check_reason_active(vals)
         winning, unwinning, unwon_later, carried = self._crm_won_prepare_write(vals)
-        result = super().write(vals)
+        archived = self if "active" in vals and not vals["active"] else self.browse()
+        result = super(CrmLead, self._crm_lost_sparing_activities(archived)).write(vals)
         Loss = self.env["crm.lead.loss"]
         Loss._on_leads_written(self, vals, losing, restoring)
         if imported:
@@ -272,6 +308,8 @@ class CrmLead(models.Model):
         self.env["crm.lead.win"]._on_leads_written(self, vals, winning, unwinning)
         if unwon_later:
             unwon_later.write(dict.fromkeys(LEAD_WIN_FIELDS, False))
+        if vals.get("lost_competitor_id") or vals.get("won_competitor_ids"):
+            self._crm_competition_add_faced()
         return result
 
     def _crm_won_prepare_write(self, vals):
@@ -418,7 +456,8 @@ class CrmLead(models.Model):
         return vals_list
 
     def toggle_active(self):
-        result = super().toggle_active()
+        leads = self._crm_lost_sparing_activities(self.filtered("active"))
+        result = super(CrmLead, leads).toggle_active()
         # action_archive, action_unarchive, action_set_lost and the Mark as
         # Lost wizard return this: None cannot be sent over XML-RPC, whose
         # clients would get a fault for a change that was committed
@@ -441,6 +480,12 @@ class CrmLead(models.Model):
             tail.sudo().unlink()
         return head
 
+    def _merge_dependences(self, opportunities):
+        """The lead merged into faces the competitors of the merged ones too."""
+        result = super()._merge_dependences(opportunities)
+        opportunities.competitor_line_ids._merge_into(self)
+        return result
+
     def _merge_get_fields_specific(self):
         """The lead merged into gets the closing note and competitor of the
         lead whose lost reason stock gives it (the reason may require them);
@@ -458,10 +503,11 @@ class CrmLead(models.Model):
         return fields_specific
 
     def web_save(self, vals, specification):
-        """Saves of the web client (form, list, kanban drag and drop): when the
-        company requires a won reason, a save that wins a lead must give
-        one (the Won button and the kanban ask for it with the Mark as Won
-        dialog)."""
+        """Saves of the web client (form, list, kanban drag and drop, quick
+        create): when the company requires a won reason, a save that wins a
+        lead, or creates it won, must give one (the Won button, the form's
+        stage bar, the lists and the pipeline's drag and drop ask for it with
+        the Mark as Won dialog: ``crm_won_stage_dialog``)."""
         return super(CrmLead, self.with_context(crm_won_check_reason=True)).web_save(
             vals, specification
         )
@@ -534,11 +580,13 @@ class CrmLead(models.Model):
             return self._crm_won_wizard_action()
         return self.action_set_won_rainbowman()
 
+    @api.readonly
     def action_open_won_wizard(self):
         """Mark as Won with a reason, note and competitors beaten (also for a
         selection, from the list's action menu)."""
         return self._crm_won_wizard_action()
 
+    @api.readonly
     def action_open_wins(self):
         action = self.env["ir.actions.act_window"]._for_xml_id(
             "crm_lost_management.crm_lead_win_action"
@@ -560,6 +608,24 @@ class CrmLead(models.Model):
         Changes nothing."""
         return bool(self) and self._crm_won_reason_required()
 
+    @api.readonly
+    def crm_won_stage_dialog(self, stage_id):
+        """A move of these leads to the stage ``stage_id`` from the pipeline
+        (drag and drop), the form's stage bar or a list: the Mark as Won
+        dialog that makes the move when it wins some of them and their
+        company requires a won reason; False when the move needs no dialog.
+        Changes nothing."""
+        stage = self.env["crm.stage"].browse(stage_id).exists()
+        winning = self._crm_won_after({"stage_id": stage.id}).filtered(
+            lambda lead: not lead._crm_lost_is_won()
+        )
+        if not winning or not winning._crm_won_reason_required():
+            return False
+        action = winning._crm_won_wizard_action()
+        action["context"]["default_stage_id"] = stage.id
+        return action
+
+    @api.readonly
     def action_open_restore_wizard(self):
         action = self.env["ir.actions.act_window"]._for_xml_id(
             "crm_lost_management.crm_lead_restore_action"
@@ -578,6 +644,7 @@ class CrmLead(models.Model):
         losses._revisit_today()
         return True
 
+    @api.readonly
     def action_open_losses(self):
         action = self.env["ir.actions.act_window"]._for_xml_id(
             "crm_lost_management.crm_lead_loss_action"
@@ -592,11 +659,14 @@ class CrmLead(models.Model):
             action["name"] = _("Losses of %(lead)s", lead=self.name)
         return action
 
+    @api.readonly
     def crm_lost_archive_needs_reason(self):
         """Archive entry of the action menus of the lead views (js_class
         crm_lost_list, crm_lost_form): whether archiving these leads must go
         through the Mark as Lost wizard (``action_archive_or_mark_lost``)
-        instead of stock's confirmation. Changes nothing."""
+        instead of stock's confirmation. Changes nothing: ``@api.readonly``
+        lets the web client's call run on a read replica when Odoo has one
+        (``--db_replica_host``), as the module's other read-only methods."""
         to_lose = self.filtered("active")
         return bool(to_lose) and to_lose._crm_lost_reason_required()
 
@@ -775,6 +845,41 @@ class CrmLead(models.Model):
         if not self or any(not lead.company_id for lead in self):
             companies |= self.env.company
         return any(companies.mapped("crm_lost_reason_required"))
+
+    def _crm_lost_kept_activities(self, activities):
+        """``self``: leads being lost. Of ``activities`` (of these leads, which
+        stock deletes when it archives them), those the leads keep: the
+        planned activities of leads whose company keeps them (*Keep Planned
+        Activities of Lost Leads*; the current company for leads without
+        one), but for the stale opportunity warnings, which the loss ends."""
+        if not activities:
+            return activities
+        keeping = set(
+            self.filtered(
+                lambda lead: (
+                    lead.company_id or self.env.company
+                ).crm_lost_keep_activities
+            ).ids
+        )
+        warning_type = self.env.ref(
+            "crm_lost_management.mail_activity_type_stale_warning",
+            raise_if_not_found=False,
+        )
+        return activities.filtered(
+            lambda activity: activity.res_model == self._name
+            and activity.res_id in keeping
+            and activity.active
+            and activity.activity_type_id != warning_type
+        )
+
+    def _crm_lost_sparing_activities(self, archived):
+        """``self``, with ``archived`` (leads it archives, that is loses)
+        named in its context: stock's mail.activity.mixin deletes the planned
+        activities of the records it archives, and mail.activity's ``unlink``
+        spares those these leads keep (``_crm_lost_kept_activities``)."""
+        if not archived:
+            return self
+        return self.with_context(crm_lost_archived_lead_ids=tuple(archived.ids))
 
     def _crm_lost_wizard_action(self):
         action = self.env["ir.actions.act_window"]._for_xml_id(
@@ -991,6 +1096,26 @@ class CrmLead(models.Model):
                 limit=6,
             )
         )
+
+    def _crm_competition_add_faced(self):
+        """A deal lost to a competitor, or won against competitors, faced
+        them: add those missing to the Competition tab of the leads ``self``
+        (they stay there when the lead is restored or reopened)."""
+        lines = []
+        for lead in self.sudo():
+            if not lead.active:
+                competitors = lead.lost_competitor_id
+            elif lead._crm_lost_is_won():
+                competitors = lead.won_competitor_ids
+            else:
+                continue
+            lines += [
+                {"lead_id": lead.id, "competitor_id": competitor.id}
+                for competitor in competitors - lead.competitor_line_ids.competitor_id
+            ]
+        # follows a write the user was allowed to make (the lead may have
+        # changed salesperson in the same write)
+        return self.env["crm.lead.competitor"].sudo().create(lines)
 
     def _crm_lost_get_assignee(self):
         """Who follows this lead up: its salesperson, or the team leader when

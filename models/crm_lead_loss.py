@@ -7,7 +7,7 @@ from collections import defaultdict
 from markupsafe import Markup
 
 from odoo import _, api, fields, models, tools
-from odoo.tools import split_every
+from odoo.tools import SQL, split_every
 
 from .cron_progress import commit_cron_progress
 
@@ -330,19 +330,41 @@ class CrmLeadLoss(models.Model):
     def _cron_schedule_revisits(self, batch_size=200):
         """Daily: schedule a "Revisit lost deal" activity on every lead whose
         revisit date has come and that is still lost, once. Commits after each
-        batch; a rerun continues with what is left."""
+        batch; a rerun continues with what is left.
+
+        Each batch is locked, then searched again: a run over many losses
+        lasts long, and meanwhile a lead may be restored (Revisit Now plans
+        its own activity) or another run (Run Manually) may schedule the same
+        losses. Only those still due are scheduled; a loss changed by a
+        transaction running at the same moment makes the batch fail (a
+        serialization failure) and the cron run again."""
         losses = self.sudo().search(self._revisit_due_domain(), order="id")
         done, remaining = 0, len(losses)
         for ids in split_every(batch_size, losses.ids):
-            batch = losses.browse(ids)
+            batch = self._revisit_lock_due(ids)
             for company, company_losses in batch.grouped("company_id").items():
                 company_losses.with_company(
                     company or self.env.company
                 )._schedule_revisit()
-            done, remaining = done + len(ids), remaining - len(ids)
+            done, remaining = done + len(batch), remaining - len(ids)
             commit_cron_progress(self.env, done, remaining)
         _logger.info("Lost deals to revisit: %s scheduled", done)
         self.env["ir.cron"]._notify_progress(done=done, remaining=0)
+
+    @api.model
+    def _revisit_lock_due(self, ids):
+        """Of the losses ``ids``, those due for a revisit now, their rows
+        locked until the end of the transaction (in id order)."""
+        self.env.cr.execute(
+            SQL(
+                "SELECT id FROM %s WHERE id IN %s ORDER BY id FOR NO KEY UPDATE",
+                SQL.identifier(self._table),
+                tuple(ids),
+            )
+        )
+        return self.sudo().search(
+            [("id", "in", list(ids)), *self._revisit_due_domain()], order="id"
+        )
 
     @api.model
     def _prepare_revisit_activity(self, lead, date_deadline, note=False, assignee=None):
@@ -361,17 +383,51 @@ class CrmLeadLoss(models.Model):
             "user_id": (assignee or lead._crm_lost_get_assignee()).id,
         }
 
+    def _planned_revisit_activities(self):
+        """The revisit activity already planned on the lead of each of these
+        losses, by lead id, in one search: the one the daily job planned for
+        the loss, while still to do, or else the lead's first planned
+        *Revisit lost deal* activity (planned by hand, or kept through a
+        loss: *Keep Planned Activities of Lost Leads*). Done activities
+        (kept by their type) are not planned ones."""
+        activity_type = self.env.ref(
+            "crm_lost_management.mail_activity_type_revisit_lost"
+        )
+        activities = (
+            self.env["mail.activity"]
+            .sudo()
+            .search(
+                [
+                    ("res_model", "=", "crm.lead"),
+                    ("res_id", "in", self.lead_id.ids),
+                    "|",
+                    ("activity_type_id", "=", activity_type.id),
+                    ("id", "in", self.revisit_activity_id.ids),
+                ],
+                order="date_deadline desc, id desc",
+            )
+        )
+        planned = {activity.res_id: activity for activity in activities}
+        planned.update(
+            {
+                activity.res_id: activity
+                for activity in activities & self.revisit_activity_id
+            }
+        )
+        return planned
+
     def _revisit_today(self):
         """Revisit Now (the leads were just restored): move the revisit
-        activity the daily job planned to today, or plan one, in one create."""
+        activity already planned (``_planned_revisit_activities``) to today,
+        or plan one, in one create."""
         today = fields.Date.context_today(self)
-        planned = self.revisit_activity_id.exists()
-        for activity in planned:
-            lead = self.env["crm.lead"].browse(activity.res_id)
+        planned = self._planned_revisit_activities()
+        for lead_id, activity in planned.items():
+            lead = self.env["crm.lead"].browse(lead_id)
             # for whoever follows the lead now (it may have been reassigned)
             assignee = lead._crm_lost_get_assignee() or activity.user_id
             activity.write({"date_deadline": today, "user_id": assignee.id})
-        unplanned = self.lead_id - self.lead_id.browse(planned.mapped("res_id"))
+        unplanned = self.lead_id.filtered(lambda lead: lead.id not in planned)
         self.env["mail.activity"].create(
             [
                 self._prepare_revisit_activity(
@@ -387,8 +443,26 @@ class CrmLeadLoss(models.Model):
     def _schedule_revisit(self):
         """Plan the revisit activity of these open losses on their (lost)
         lead, for the salesperson or else the team leader, in one create,
-        and log a note on each lead."""
-        assigned = self.filtered(lambda loss: loss.lead_id._crm_lost_get_assignee())
+        and log a note on each lead. A lead that already has one planned
+        (``_planned_revisit_activities``) keeps it: the loss takes it."""
+        planned = self._planned_revisit_activities()
+        reused = self.filtered(lambda loss: loss.lead_id.id in planned)
+        for loss in reused:
+            activity = planned[loss.lead_id.id]
+            loss.write({"revisit_scheduled": True, "revisit_activity_id": activity.id})
+            loss.lead_id.message_post(
+                body=Markup("<p>%s</p>")
+                % _(
+                    "Revisit of this lost deal already planned for %(user)s, "
+                    "due on %(date)s.",
+                    user=activity.user_id.name,
+                    date=activity.date_deadline,
+                ),
+                subtype_xmlid="mail.mt_note",
+            )
+        assigned = (self - reused).filtered(
+            lambda loss: loss.lead_id._crm_lost_get_assignee()
+        )
         activities = self.env["mail.activity"].create(
             [
                 self._prepare_revisit_activity(
@@ -414,7 +488,7 @@ class CrmLeadLoss(models.Model):
                 ),
                 subtype_xmlid="mail.mt_note",
             )
-        unassigned = self - assigned
+        unassigned = self - reused - assigned
         unassigned.write({"revisit_scheduled": True})
         for loss in unassigned:
             loss.lead_id.message_post(
@@ -426,6 +500,7 @@ class CrmLeadLoss(models.Model):
                 subtype_xmlid="mail.mt_note",
             )
 
+    @api.readonly
     def action_open_lead(self):
         self.ensure_one()
         return {

@@ -247,6 +247,7 @@ class CrmLeadWin(models.Model):
     def _open_wins(self, leads):
         return self.sudo().search([("lead_id", "in", leads.ids), ("state", "=", "won")])
 
+    @api.readonly
     def action_open_lead(self):
         self.ensure_one()
         return {

@@ -37,9 +37,11 @@ class CrmLostCompetitor(models.Model):
     @api.constrains("company_id")
     def _check_company_of_leads(self):
         """A competitor limited to a company cannot leave leads of another
-        company that were lost to it (they would lose access to it)."""
+        company that were lost to it or face it (they would lose access to
+        it)."""
+        Lead = self.env["crm.lead"]
         for competitor in self.filtered("company_id"):
-            foreign = self.env["crm.lead"]._crm_lost_leads_of_other_companies(
+            foreign = Lead._crm_lost_leads_of_other_companies(
                 "lost_competitor_id", competitor
             )
             if foreign:
@@ -51,6 +53,20 @@ class CrmLostCompetitor(models.Model):
                         competitor=competitor.name,
                         company=competitor.company_id.name,
                         leads=foreign._crm_lost_names(),
+                    )
+                )
+            facing = Lead._crm_lost_leads_of_other_companies(
+                "competitor_line_ids.competitor_id", competitor
+            )
+            if facing:
+                raise ValidationError(
+                    _(
+                        "Competitor %(competitor)s cannot be limited to "
+                        "%(company)s: %(leads)s of other companies face it (on "
+                        "their Competition tab). Leave it shared by every company.",
+                        competitor=competitor.name,
+                        company=competitor.company_id.name,
+                        leads=facing._crm_lost_names(),
                     )
                 )
 
@@ -99,6 +115,11 @@ class CrmLostCompetitor(models.Model):
             .sudo()
             ._read_group([("competitor_ids", "in", self.ids)], ["competitor_ids"])
         )
+        faced_by_leads = (
+            self.env["crm.lead.competitor"]
+            .sudo()
+            ._read_group([("competitor_id", "in", self.ids)], ["competitor_id"])
+        )
         used_by_won_leads = (
             self.env["crm.lead"]
             .sudo()
@@ -114,6 +135,7 @@ class CrmLostCompetitor(models.Model):
                 + used_by_losses
                 + used_by_wins
                 + used_by_won_leads
+                + faced_by_leads
             }
         )
         used &= self
@@ -121,11 +143,13 @@ class CrmLostCompetitor(models.Model):
             raise UserError(
                 _(
                     "You cannot delete the competitor(s) %(competitors)s: leads, "
-                    "loss or win records refer to them. Archive them instead.",
+                    "their Competition tab, loss or win records refer to them. "
+                    "Archive them instead.",
                     competitors=", ".join(used.mapped("name")),
                 )
             )
 
+    @api.readonly
     def action_open_losses(self):
         action = self.env["ir.actions.act_window"]._for_xml_id(
             "crm_lost_management.crm_lead_loss_action"

@@ -317,6 +317,7 @@ class CrmLostReason(models.Model):
                 )
         return problems
 
+    @api.readonly
     def action_open_losses(self):
         action = self.env["ir.actions.act_window"]._for_xml_id(
             "crm_lost_management.crm_lead_loss_action"

@@ -114,6 +114,7 @@ class CrmTeam(models.Model):
     # ACTIONS
     # ------------------------------------------------------------
 
+    @api.readonly
     def action_open_stale_opportunities(self):
         """Preview: the opportunities the daily job would mark lost now."""
         self.ensure_one()
@@ -176,18 +177,23 @@ class CrmTeam(models.Model):
             ),
         ]
 
-    def _get_stale_opportunities(self, limit=None):
+    def _get_stale_opportunities(self, limit=None, among=None):
+        """The team's stale opportunities (of the ids ``among``, if given)."""
         self.ensure_one()
         if not self.stale_lost_days or not self.active:
             return self.env["crm.lead"]
+        domain = self._get_stale_domain(self.stale_lost_days)
+        if among is not None:
+            domain = [("id", "in", list(among)), *domain]
         return (
             self.env["crm.lead"]
             .with_company(self.company_id or self.env.company)
-            .search(self._get_stale_domain(self.stale_lost_days), limit=limit)
+            .search(domain, limit=limit)
         )
 
-    def _get_stale_warning_opportunities(self, limit=None):
-        """Opportunities entering the warning window, not warned yet."""
+    def _get_stale_warning_opportunities(self, limit=None, among=None):
+        """Opportunities entering the warning window, not warned yet (of the
+        ids ``among``, if given)."""
         self.ensure_one()
         if not self.stale_lost_days or not self.stale_warning_days or not self.active:
             return self.env["crm.lead"]
@@ -198,13 +204,15 @@ class CrmTeam(models.Model):
             *self._get_stale_domain(self.stale_lost_days - self.stale_warning_days),
             ("activity_ids", "not any", [("activity_type_id", "=", warning_type.id)]),
         ]
+        if among is not None:
+            domain = [("id", "in", list(among)), *domain]
         leads = (
             self.env["crm.lead"]
             .with_company(self.company_id or self.env.company)
             .search(domain, limit=limit)
         )
         # those stale for the whole delay are marked lost, not warned
-        return leads - self._get_stale_opportunities()
+        return leads - self._get_stale_opportunities(among=among)
 
     def _stale_mark_lost(self, leads):
         """Lose ``leads`` through the normal lost path, as the system user."""
@@ -259,22 +267,43 @@ class CrmTeam(models.Model):
         """Daily: warn about, then mark lost, stale opportunities of every active
         team that asks for it, team by team with the team's own settings and
         company. Commits after each batch, so that a crash loses nothing and
-        the next run (or the cron's automatic rerun) continues."""
+        the next run (or the cron's automatic rerun) continues.
+
+        Each batch is searched again just before it is processed: a run over
+        many records lasts long, and meanwhile salespeople work on some of
+        them (a note, a stage, lost or won by hand) or another run (Run
+        Manually) processed them. Only those still stale are warned or lost,
+        once; a lead changed by a transaction running at the same moment
+        makes the batch fail on its row lock and the cron run again."""
         teams = self.search([("stale_lost_days", ">", 0)])
         todo = []
         for team in teams:
             team = team.with_company(team.company_id or self.env.company)
             todo.append(
-                (team, team._stale_warn, team._get_stale_warning_opportunities())
+                (
+                    team,
+                    team._stale_warn,
+                    team._get_stale_warning_opportunities,
+                    team._get_stale_warning_opportunities().ids,
+                )
             )
-            todo.append((team, team._stale_mark_lost, team._get_stale_opportunities()))
-        remaining = sum(len(leads) for _team, _method, leads in todo)
+            todo.append(
+                (
+                    team,
+                    team._stale_mark_lost,
+                    team._get_stale_opportunities,
+                    team._get_stale_opportunities().ids,
+                )
+            )
+        remaining = sum(len(ids) for *_rest, ids in todo)
         done = 0
-        for team, method, leads in todo:
-            for ids in split_every(batch_size, leads.ids):
+        for team, method, get_leads, all_ids in todo:
+            for position, ids in enumerate(split_every(batch_size, all_ids)):
                 try:
                     with self.env.cr.savepoint():
-                        method(leads.browse(ids))
+                        leads = get_leads(among=ids)
+                        if leads:
+                            method(leads)
                 except (UserError, ValidationError) as error:
                     # a setting made invalid since (e.g. its reason archived)
                     # stops this team only, not every other team's job
@@ -284,9 +313,9 @@ class CrmTeam(models.Model):
                         team.id,
                         error,
                     )
-                    remaining -= len(leads.ids[leads.ids.index(ids[0]) :])
+                    remaining -= len(all_ids) - position * batch_size
                     break
-                done, remaining = done + len(ids), remaining - len(ids)
+                done, remaining = done + len(leads), remaining - len(ids)
                 commit_cron_progress(self.env, done, remaining)
         _logger.info("Stale opportunities: %s processed", done)
         self.env["ir.cron"]._notify_progress(done=done, remaining=0)

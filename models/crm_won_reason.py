@@ -100,6 +100,7 @@ class CrmWonReason(models.Model):
             ]
         return []
 
+    @api.readonly
     def action_open_wins(self):
         self.ensure_one()
         action = self.env["ir.actions.act_window"]._for_xml_id(

@@ -20,3 +20,11 @@ class ResCompany(models.Model):
         "from the user interface with a won reason: the Won button and the "
         "pipeline ask for it.",
     )
+    crm_lost_keep_activities = fields.Boolean(
+        "Keep Planned Activities of Lost Leads",
+        default=True,
+        help="Leads and opportunities of this company keep their planned "
+        "activities when they are lost, and still have them when restored. "
+        "Disabled: losing a lead deletes its planned activities, as in "
+        "standard Odoo.",
+    )

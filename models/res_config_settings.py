@@ -13,3 +13,6 @@ class ResConfigSettings(models.TransientModel):
     crm_won_reason_required = fields.Boolean(
         related="company_id.crm_won_reason_required", readonly=False
     )
+    crm_lost_keep_activities = fields.Boolean(
+        related="company_id.crm_lost_keep_activities", readonly=False
+    )

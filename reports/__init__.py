@@ -1,1 +1,2 @@
 from . import crm_win_loss_report
+from . import crm_competitive_report

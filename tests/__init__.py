@@ -14,4 +14,11 @@ from . import test_lost_properties
 from . import test_competitor_category
 from . import test_loss_history_paths
 from . import test_loss_state_machine
+from . import test_keep_activities
 from . import test_wins
+from . import test_cron_batches
+from . import test_won_stage_dialog
+from . import test_ui_won
+from . import test_competition
+from . import test_competitive_report
+from . import test_competition_ui

@@ -592,6 +592,16 @@ class TestLostSettingsAccess(CrmLostCommon):
         self.assertFalse(self.company.crm_lost_reason_required)
         self.assertTrue(self.company_2.crm_lost_reason_required)
 
+    @users("clm_manager")
+    def test_manager_sets_won_reason_required(self):
+        self.assertFalse(self.company.crm_won_reason_required)
+        with Form(self.env["crm.lost.settings"]) as settings:
+            self.assertFalse(settings.crm_won_reason_required)
+            settings.crm_won_reason_required = True
+        settings.record.action_save()
+        self.assertTrue(self.company.crm_won_reason_required)
+        self.assertFalse(self.company_2.crm_won_reason_required)
+
     @users("clm_sales_all", "clm_portal")
     def test_others_cannot_use_lost_settings(self):
         with self.assertRaises(AccessError):

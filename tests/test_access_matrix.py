@@ -14,7 +14,7 @@ import unittest
 from contextlib import closing, contextmanager
 from datetime import timedelta
 
-from odoo import fields
+from odoo import Command, fields
 from odoo.exceptions import AccessError
 from odoo.tests import Form, tagged
 from odoo.tools.misc import file_path
@@ -74,6 +74,14 @@ MATRIX = {
     ),
     "read_win_loss": (
         "Read the *Win/Loss* report",
+        (OWN, ALL, ALL, ALL, OWN_COMPANY, NO, NO),
+    ),
+    "edit_competition": (
+        "Edit an opportunity's *Competition* tab",
+        (OWN, ALL, ALL, ALL, OWN_COMPANY, NO, NO),
+    ),
+    "read_competitive": (
+        "Read the *Competitive Analysis* report",
         (OWN, ALL, ALL, ALL, OWN_COMPANY, NO, NO),
     ),
     "edit_losses": (
@@ -628,6 +636,86 @@ class TestAccessMatrix(CrmLostCommon):
             lambda env, lead: self._wins(lead).with_env(env).unlink(),
             lambda lead, user, result: self.assertFalse(self._wins(lead)),
             lambda lead, env: self.assertEqual(len(self._wins(lead)), 1),
+        )
+
+    # ------------------------------------------------------------
+    # Competition
+    # ------------------------------------------------------------
+
+    def _competitor_lines(self, lead):
+        return (
+            self.env["crm.lead.competitor"].sudo().search([("lead_id", "=", lead.id)])
+        )
+
+    def test_edit_competition(self):
+        def edit(env, lead):
+            # a line of its own (the API), then the form's one2many; a
+            # refused create is checked after its INSERT, which the request's
+            # rollback (here the savepoint's) undoes
+            with self.env.cr.savepoint():
+                line = env["crm.lead.competitor"].create(
+                    {"lead_id": lead.id, "competitor_id": self.competitor.id}
+                )
+            line.write({"strengths": "Cheaper"})
+            return lead.write(
+                {
+                    "competitor_line_ids": [
+                        Command.update(line.id, {"note": "Matrix"}),
+                    ]
+                }
+            )
+
+        def done(lead, user, result):
+            line = self._competitor_lines(lead)
+            self.assertEqual(line.competitor_id, self.competitor)
+            self.assertEqual((line.strengths, line.note), ("Cheaper", "Matrix"))
+
+        self._check_lead_row(
+            "edit_competition",
+            self.open_leads,
+            edit,
+            done,
+            lambda lead, env: self.assertFalse(self._competitor_lines(lead)),
+        )
+
+    def test_read_competitive(self):
+        for lead in self.lost_leads.values():
+            self.env["crm.lead.competitor"].create(
+                {"lead_id": lead.id, "competitor_id": self.competitor.id}
+            )
+
+        def read(env, lead):
+            Report = env["crm.competitive.report"]
+            domain = [("lead_id", "=", lead.id)]
+            rows = Report.search_read(domain, ["outcome", "competitor_id"])
+            if not rows:
+                raise NotListed(lead.id)
+            groups = Report.read_group(
+                domain, ["lost_count:sum", "win_rate:avg"], ["competitor_id"]
+            )
+            return rows, groups
+
+        def done(lead, user, result):
+            [row], [group] = result
+            self.assertEqual(row["outcome"], "lost")
+            self.assertEqual(row["competitor_id"][0], self.competitor.id)
+            self.assertEqual(group["lost_count"], 1)
+            self.assertEqual(group["win_rate"], 0.0)
+
+        def row_id(lead):
+            return (
+                self.env["crm.competitive.report"]
+                .search([("lead_id", "=", lead.id)])
+                .id
+            )
+
+        self._check_lead_row(
+            "read_competitive",
+            self.lost_leads,
+            read,
+            done,
+            self._assert_read_denied("crm.competitive.report", row_id),
+            listing=True,
         )
 
     def test_edit_losses(self):

@@ -18,8 +18,14 @@ Writes into --out (default: static/description of this addon):
     mark_lost_wizard.png     an open opportunity with the Mark as Lost dialog
                              filled in (reason, competitor, closing note)
     lost_form.png            a lost opportunity: Lost ribbon and the Lost block
+    mark_won_wizard.png      an open opportunity with the Mark as Won dialog
+                             filled in (reason, competitor beaten, win note)
+    competitive_analysis.png CRM > Reporting > Competitive Analysis in pivot
+                             view: deals faced, won and lost, win rate and
+                             revenue per competitor
 
-Nothing is written to the database: the Mark as Lost dialog is discarded.
+Nothing is written to the database: the Mark as Lost and Mark as Won dialogs
+are discarded.
 Pillow, when installed, palettes PNGs above --max-kb.
 """
 
@@ -50,6 +56,13 @@ WIZARD_NOTE = (
     "Contoso offered the same tables with free installation and "
     "delivery in two weeks; we could not match the price."
 )
+# Mark as Won dialog content
+WON_REASON = "Product fit"
+WON_COMPETITOR = "Contoso Furniture"
+WON_NOTE = (
+    "The customer chose our modular tables for the new meeting rooms; "
+    "Contoso could not deliver before the opening."
+)
 TIMEOUT = 30_000
 
 _logger = logging.getLogger("screenshots")
@@ -70,7 +83,7 @@ def parse_args():
     parser.add_argument(
         "--only",
         nargs="*",
-        choices=["graph", "pivot", "wizard", "form"],
+        choices=["graph", "pivot", "wizard", "form", "won_wizard", "competitive"],
         help="take only these screenshots",
     )
     return parser.parse_args()
@@ -263,6 +276,63 @@ class Shooter:
         page.locator(".o_form_view .o_field_widget[name=lost_reason_id]").wait_for()
         self.shoot("lost_form.png")
 
+    def won_wizard(self):
+        page = self.page
+        lead_id = self.xmlid_to_id(OPEN_OPPORTUNITY)
+        self.open_web_client(f"/odoo/crm/{lead_id}")
+        page.locator(".o_form_view .o_form_sheet").wait_for(timeout=TIMEOUT)
+        self.settle()
+        # the dialog of the Won button when a won reason is required, opened
+        # by the web client's action service: the company setting stays as is
+        page.evaluate(
+            """(leadId) => odoo.__WOWL_DEBUG__.root.env.services.action.doAction(
+                "crm_lost_management.crm_lead_won_action",
+                {additionalContext: {
+                    active_id: leadId, active_ids: [leadId], active_model: "crm.lead"
+                }}
+            )""",
+            lead_id,
+        )
+        modal = page.locator(".modal").last
+        modal.locator(".o_field_widget[name=won_reason_id] input").wait_for(
+            timeout=TIMEOUT
+        )
+        self.pick_many2one(modal, "won_reason_id", WON_REASON)
+        tags = modal.locator(".o_field_widget[name=won_competitor_ids]")
+        tag = tags.locator(".o_tag").filter(has_text=WON_COMPETITOR)
+        # the dialog may propose the competitors the deal faced already
+        if not tag.count():
+            tags.locator("input").fill(WON_COMPETITOR)
+            item = page.locator(".o-autocomplete--dropdown-item").filter(
+                has_text=WON_COMPETITOR
+            )
+            item.first.click()
+            tag.wait_for()
+        note = modal.locator(".o_field_widget[name=won_note] [contenteditable=true]")
+        note.click()
+        page.keyboard.type(WON_NOTE)
+        # leave the editor so that its toolbar is not in the picture
+        modal.locator(".modal-title").click()
+        self.shoot("mark_won_wizard.png")
+        # discard: nothing saved
+        modal.locator(".modal-footer button").filter(has_text="Cancel").click()
+        page.locator(".modal").wait_for(state="detached", timeout=TIMEOUT)
+
+    def competitive(self):
+        page = self.page
+        self.open_web_client()
+        page.locator('.o_menu_sections [data-menu-xmlid="crm.crm_menu_report"]').click()
+        page.locator(
+            f'.dropdown-item[data-menu-xmlid="{ADDON}.'
+            'crm_lost_management_menu_competitive_analysis"]'
+        ).click()
+        page.locator(".o_breadcrumb").filter(has_text="Competitive Analysis").wait_for()
+        page.locator(".o_switch_view.o_pivot").click()
+        page.locator(".o_pivot table tbody tr").first.wait_for(timeout=TIMEOUT)
+        if page.locator(".o_view_sample_data").count():
+            raise SystemExit("Competitive Analysis shows sample data: no competitor?")
+        self.shoot("competitive_analysis.png")
+
 
 def shrink(png, max_kb):
     """Palette the PNG when it is bigger than max_kb (needs Pillow)."""
@@ -288,7 +358,14 @@ def main():
     args = parse_args()
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(message)s")
     Path(args.out).mkdir(parents=True, exist_ok=True)
-    wanted = args.only or ["graph", "pivot", "wizard", "form"]
+    wanted = args.only or [
+        "graph",
+        "pivot",
+        "wizard",
+        "form",
+        "won_wizard",
+        "competitive",
+    ]
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(
             executable_path=args.chromium, headless=True, args=CHROMIUM_ARGS

@@ -16,7 +16,22 @@ class CrmLeadLost(models.TransientModel):
     lead_ids = fields.Many2many(context={"active_test": False})
 
     lost_feedback = fields.Html(sanitize_style=True)
-    lost_competitor_id = fields.Many2one("crm.lost.competitor", string="Competitor")
+    lost_competitor_id = fields.Many2one(
+        "crm.lost.competitor",
+        string="Competitor",
+        compute="_compute_lost_competitor_id",
+        store=True,
+        readonly=False,
+        help="The competitor the deals were lost to. Proposed when every deal of "
+        "the selection faces the same single competitor (Competition tab): clear "
+        "it if they were not lost to it.",
+    )
+    proposed_competitor_ids = fields.Many2many(
+        "crm.lost.competitor",
+        string="Competitors Faced",
+        compute="_compute_proposed_competitor_ids",
+        help="The competitors on the Competition tab of these deals.",
+    )
     lost_revisit_date = fields.Date(
         "Revisit On",
         compute="_compute_lost_revisit_date",
@@ -31,6 +46,21 @@ class CrmLeadLost(models.TransientModel):
     available_reason_ids = fields.Many2many(
         "crm.lost.reason", compute="_compute_available_reason_ids"
     )
+
+    @api.depends("lead_ids")
+    def _compute_lost_competitor_id(self):
+        for wizard in self:
+            # the same single competitor on every deal of the selection
+            faced = {lead.competitor_line_ids.competitor_id for lead in wizard.lead_ids}
+            only = faced.pop() if len(faced) == 1 else None
+            wizard.lost_competitor_id = only if only and len(only) == 1 else False
+
+    @api.depends("lead_ids")
+    def _compute_proposed_competitor_ids(self):
+        for wizard in self:
+            wizard.proposed_competitor_ids = (
+                wizard.lead_ids.competitor_line_ids.competitor_id
+            )
 
     @api.depends("lost_reason_id")
     def _compute_lost_revisit_date(self):
@@ -60,6 +90,15 @@ class CrmLeadLost(models.TransientModel):
     def write(self, vals):
         self.env["crm.lead"]._crm_lost_check_references([vals])
         return super().write(vals)
+
+    @api.readonly
+    def onchange(self, values, field_names, fields_spec):
+        """The dialog's defaults and dependent fields (usable reasons, revisit
+        date, required flags) only read: with a read replica
+        (``--db_replica_host``), opening the dialog and picking a reason are
+        served by it. The dialog writes nothing before *Mark as Lost*, which
+        runs on the primary."""
+        return super().onchange(values, field_names, fields_spec)
 
     def _get_lost_errors(self):
         self.ensure_one()

@@ -1,7 +1,7 @@
 # Copyright 2026 crm_lost_management contributors
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
 
-from odoo import _, fields, models
+from odoo import _, api, fields, models
 from odoo.exceptions import UserError
 
 
@@ -21,6 +21,12 @@ class CrmLeadRestore(models.TransientModel):
         help="Stage to restore the opportunities to. Empty: the stage they were "
         "lost in.",
     )
+
+    @api.readonly
+    def onchange(self, values, field_names, fields_spec):
+        """Defaults only: with a read replica (``--db_replica_host``), opening
+        the dialog is served by it; *Restore* runs on the primary."""
+        return super().onchange(values, field_names, fields_spec)
 
     def action_restore(self):
         self.ensure_one()

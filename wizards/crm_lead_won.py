@@ -23,7 +23,11 @@ class CrmLeadWon(models.TransientModel):
     won_competitor_ids = fields.Many2many(
         "crm.lost.competitor",
         string="Won Against",
-        help="The competitors these deals were won against.",
+        compute="_compute_won_competitor_ids",
+        store=True,
+        readonly=False,
+        help="The competitors these deals were won against. Proposed: the "
+        "competitors on the Competition tab of every deal of the selection.",
     )
     stage_id = fields.Many2one(
         "crm.stage",
@@ -37,6 +41,16 @@ class CrmLeadWon(models.TransientModel):
     available_reason_ids = fields.Many2many(
         "crm.won.reason", compute="_compute_available_reason_ids"
     )
+
+    @api.depends("lead_ids")
+    def _compute_won_competitor_ids(self):
+        for wizard in self:
+            # faced by every deal of the selection (all of them for one deal)
+            faced = None
+            for lead in wizard.lead_ids:
+                competitors = lead.competitor_line_ids.competitor_id
+                faced = competitors if faced is None else faced & competitors
+            wizard.won_competitor_ids = faced or False
 
     @api.depends("lead_ids")
     def _compute_reason_required(self):
@@ -53,6 +67,13 @@ class CrmLeadWon(models.TransientModel):
                 if len(companies) <= 1
                 else [("company_id", "=", False)]
             )
+
+    @api.readonly
+    def onchange(self, values, field_names, fields_spec):
+        """Defaults and usable reasons only read: with a read replica
+        (``--db_replica_host``), opening the dialog is served by it; *Mark as
+        Won* runs on the primary."""
+        return super().onchange(values, field_names, fields_spec)
 
     def _get_won_errors(self):
         self.ensure_one()
@@ -115,6 +136,11 @@ class CrmLeadWon(models.TransientModel):
                 lost.action_unarchive()
                 lost.write({"stage_id": self.stage_id.id})
             result = True
+            if len(leads) == 1:
+                # as stock's pipeline after a drag into a won stage
+                message = leads.get_rainbowman_message()
+                if message:
+                    result = {"effect": {"message": message, "type": "rainbow_man"}}
         elif len(leads) == 1:
             result = leads.action_set_won_rainbowman()
         else:

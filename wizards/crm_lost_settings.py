@@ -28,12 +28,50 @@ class CrmLostSettings(models.TransientModel):
         "for a lost reason.",
     )
 
+    crm_won_reason_required = fields.Boolean(
+        "Won Reason Required",
+        compute="_compute_crm_won_reason_required",
+        store=True,
+        readonly=False,
+        help="Marking a lead or opportunity as won from the user interface asks "
+        "for a won reason.",
+    )
+    crm_lost_keep_activities = fields.Boolean(
+        "Keep Planned Activities of Lost Leads",
+        compute="_compute_crm_lost_keep_activities",
+        store=True,
+        readonly=False,
+        help="Lost leads and opportunities keep their planned activities "
+        "(standard Odoo deletes them).",
+    )
+
     @api.depends("company_id")
     def _compute_crm_lost_reason_required(self):
         for settings in self:
             settings.crm_lost_reason_required = (
                 settings.company_id.crm_lost_reason_required
             )
+
+    @api.depends("company_id")
+    def _compute_crm_won_reason_required(self):
+        for settings in self:
+            settings.crm_won_reason_required = (
+                settings.company_id.crm_won_reason_required
+            )
+
+    @api.depends("company_id")
+    def _compute_crm_lost_keep_activities(self):
+        for settings in self:
+            settings.crm_lost_keep_activities = (
+                settings.company_id.crm_lost_keep_activities
+            )
+
+    @api.readonly
+    def onchange(self, values, field_names, fields_spec):
+        """The company's settings only read: with a read replica
+        (``--db_replica_host``), opening the dialog is served by it; *Save*
+        runs on the primary."""
+        return super().onchange(values, field_names, fields_spec)
 
     def action_save(self):
         for settings in self:
@@ -47,7 +85,11 @@ class CrmLostSettings(models.TransientModel):
                 )
             # managers may not write companies: the access rights of this
             # model (sales managers only) are the check
-            settings.company_id.sudo().crm_lost_reason_required = (
-                settings.crm_lost_reason_required
+            settings.company_id.sudo().write(
+                {
+                    "crm_lost_reason_required": settings.crm_lost_reason_required,
+                    "crm_won_reason_required": settings.crm_won_reason_required,
+                    "crm_lost_keep_activities": settings.crm_lost_keep_activities,
+                }
             )
         return {"type": "ir.actions.act_window_close"}

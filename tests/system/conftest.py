@@ -53,23 +53,33 @@ class OdooEnv:
 class Database:
     """A scratch database (a copy of the test database, or an empty one), with
     SQL and Odoo CLI helpers. ``addons_path``: the one of its Odoo commands
-    (default: the test database's)."""
+    (default: the test database's). ``port``: the port of its PostgreSQL
+    cluster, on the default Unix socket (default: the main cluster's)."""
 
-    def __init__(self, odoo_env, name, addons_path=None):
+    def __init__(self, odoo_env, name, addons_path=None, port=None):
         self.odoo_env = odoo_env
         self.name = name
         self.addons_path = addons_path or odoo_env.addons_path
+        self.port = port
 
     def with_addons_path(self, addons_path=None):
         """The same database, its Odoo commands run with ``addons_path``
         (default: the test database's)."""
-        return Database(self.odoo_env, self.name, addons_path=addons_path)
+        return Database(
+            self.odoo_env, self.name, addons_path=addons_path, port=self.port
+        )
+
+    @property
+    def db_args(self):
+        """The Odoo options that reach its cluster."""
+        return [f"--db_port={self.port}"] if self.port else []
 
     # SQL --------------------------------------------------------------------
 
     def query(self, sql, params=None):
         """Rows of one query, in its own committed transaction."""
-        with contextlib.closing(psycopg2.connect(dbname=self.name)) as conn:
+        port = {"port": self.port} if self.port else {}
+        with contextlib.closing(psycopg2.connect(dbname=self.name, **port)) as conn:
             with conn, conn.cursor() as cr:
                 cr.execute(sql, params)
                 return cr.fetchall() if cr.description else []
@@ -90,6 +100,7 @@ class Database:
         cmd = [
             self.odoo_env.bin,
             f"--addons-path={self.addons_path}",
+            *self.db_args,
             "-d",
             self.name,
             "--stop-after-init",
@@ -123,6 +134,7 @@ class Database:
             self.odoo_env.bin,
             "shell",
             f"--addons-path={self.addons_path}",
+            *self.db_args,
             "-d",
             self.name,
             "--log-level=warn",
@@ -208,9 +220,10 @@ def free_port():
 
 class OdooServer:
     """``odoo`` serving one database the way production runs it: prefork
-    workers, crons in their own process, loopback only."""
+    workers, crons in their own process, loopback only. ``extra_args``: more
+    options of the command (another PostgreSQL cluster, a read replica...)."""
 
-    def __init__(self, db, workers=2, max_cron_threads=1):
+    def __init__(self, db, workers=2, max_cron_threads=1, extra_args=()):
         self.db = db
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
@@ -218,6 +231,7 @@ class OdooServer:
         self.cmd = [
             db.odoo_env.bin,
             f"--addons-path={db.addons_path}",
+            *db.db_args,
             "-d",
             db.name,
             f"--db-filter=^{db.name}$",
@@ -228,6 +242,7 @@ class OdooServer:
             f"--max-cron-threads={max_cron_threads}",
             "--log-level=info",
             f"--logfile={self.log}",
+            *extra_args,
         ]
         self.process = None
 
