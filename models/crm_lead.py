@@ -327,6 +327,7 @@ class CrmLead(models.Model):
         and, from the user interface (context ``crm_won_check_reason``, or an
         import), a win without a reason when the company requires one."""
         empty = self.browse()
+        self._crm_won_clean_note(vals)
         if "stage_id" not in vals and "active" not in vals:
             if self and self._crm_won_values_given(vals):
                 self._crm_won_check_won(
@@ -751,6 +752,7 @@ class CrmLead(models.Model):
         others may not."""
         stages = self.env["crm.stage"]
         for vals in vals_list:
+            self._crm_won_clean_note(vals)
             if not self._crm_won_values_given(vals):
                 continue
             stage = stages.browse(vals.get("stage_id"))
@@ -788,6 +790,13 @@ class CrmLead(models.Model):
                             company=company.name,
                         )
                     )
+
+    @api.model
+    def _crm_won_clean_note(self, vals):
+        """An empty win note (the editor's ``<p><br></p>``) is no note: stored
+        as such, a lead that is not won would carry one."""
+        if "won_note" in vals and tools.is_html_empty(vals["won_note"] or ""):
+            vals["won_note"] = False
 
     @api.model
     def _crm_won_values_given(self, vals):

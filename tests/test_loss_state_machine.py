@@ -1,6 +1,7 @@
 # Copyright 2026 crm_lost_management contributors
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
-"""The promises of the loss history, driven by a hypothesis state machine.
+"""The promises of the loss and win history, driven by a hypothesis state
+machine.
 
 ``crm.lead.loss`` promises "exactly one open loss per lost lead" and a history
 that survives restores, merges and company changes. ``LossStateMachine`` plays
@@ -21,7 +22,18 @@ leads of the database (copies and merge results included):
 5. a loss has the company of its lead;
 6. the loss state follows the lead (lost / recovered / won back);
 7. a user reads no loss of a lead she cannot read;
-8. a closed loss is history: its loss and restore data never change.
+8. a closed loss is history: its loss and restore data never change;
+
+and the same promises of ``crm.lead.win`` (wins also by the Mark as Won
+dialog, edits of the won fields, deletion of won reasons):
+
+9. a lead is won (active, in a won stage) iff it has exactly one open win;
+10. a won lead's won reason, note and competitors are its open win's; a lead
+    that is not won has none;
+11. a win vanishes only with its lead (merged leads' wins move); Won On/By are
+    the user and time of the winning step; a win has the company of its
+    lead; a user reads no win of a lead she cannot read;
+12. a closed win is history: its win and reopen data never change.
 
 Each operation runs in a savepoint as the user: it is accepted, or refused
 with a UserError, ValidationError or AccessError and then leaves the database
@@ -54,7 +66,7 @@ from hypothesis.stateful import (
     run_state_machine_as_test,
 )
 
-from odoo import fields
+from odoo import Command, fields
 from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.tests import Form, tagged
 from odoo.tools import SQL
@@ -63,8 +75,9 @@ from .common import CrmLostCommon
 
 _logger = logging.getLogger(__name__)
 
-# at most 60 examples x 25 steps: about 1,400 steps (~0.04 s each, invariants
-# included), about a minute on a shared 2-core CI machine
+# at most 60 examples x 25 steps: about 1,400 steps (~0.05 s each, invariants
+# included; the win invariants added about a quarter), a minute or two on a
+# shared 2-core CI machine
 MACHINE_SETTINGS = settings(
     max_examples=60,
     stateful_step_count=25,
@@ -102,6 +115,8 @@ LOST_FIELDS = [
     "lost_reason_id",
 ]
 IMPORTED_DATE = fields.Datetime.to_datetime("2025-03-04 05:06:07")
+WON_REASONS = ["won_plain", "won_plain", "won_fit", "won_c2", "won_archived", None]
+WON_FIELDS = ["won_reason_id", "won_note", "won_competitor_ids"]
 
 LEAD_COLUMNS = (
     "active",
@@ -117,6 +132,8 @@ LEAD_COLUMNS = (
     "lost_feedback",
     "lost_competitor_id",
     "lost_revisit_date",
+    "won_reason_id",
+    "won_note",
 )
 LOSS_COLUMNS = (
     "lead_id",
@@ -144,6 +161,26 @@ HISTORY_COLUMNS = (
     "restored_by_id",
     "restore_note",
 )
+WIN_COLUMNS = (
+    "lead_id",
+    "state",
+    "won_date",
+    "won_by_id",
+    "won_reason_id",
+    "won_note",
+    "reopened_date",
+    "reopened_by_id",
+    "company_id",
+)
+# what a closed win keeps forever
+WIN_HISTORY_COLUMNS = (
+    "won_date",
+    "won_by_id",
+    "won_reason_id",
+    "won_note",
+    "reopened_date",
+    "reopened_by_id",
+)
 # lead field -> open loss field (crm_lead_loss.LEAD_LOSS_FIELDS + server's)
 CURRENT_LOSS = {
     "lost_date": "lost_date",
@@ -167,6 +204,7 @@ picks = st.integers(min_value=0, max_value=3 * POOL_MAX)
 reasons = st.sampled_from(REASONS)
 # batches: 0 = one lead, else a second lead that far in the pool
 alsos = st.sampled_from([0, 0, 0, 1, 2])
+won_reasons = st.sampled_from(WON_REASONS)
 
 
 class LossStateMachine(RuleBasedStateMachine):
@@ -187,10 +225,16 @@ class LossStateMachine(RuleBasedStateMachine):
         self.cr = self.env.cr
         self.savepoint = self.cr.savepoint()
         self._db = None
+        self._db_wins = None
+        self.after = None
         # loss id -> (lost_by_id, earliest lost_date, latest lost_date)
         self.expected = {}
         # closed loss id -> its HISTORY_COLUMNS values
         self.history = {}
+        # the same for wins: win id -> (won_by_id, earliest, latest won_date);
+        # closed win id -> its WIN_HISTORY_COLUMNS values
+        self.win_expected = {}
+        self.win_history = {}
         self.before = None
         self.merged_away = set()
         self._make_pool()
@@ -207,6 +251,7 @@ class LossStateMachine(RuleBasedStateMachine):
         t = self.t
         before = self._snapshot()
         self.preexisting = set(before["losses"])
+        self.preexisting_wins = set(before["wins"])
         self._remember_history(before)
         start = fields.Datetime.now()
         Lead = self._env("admin")["crm.lead"]
@@ -252,8 +297,11 @@ class LossStateMachine(RuleBasedStateMachine):
             lost_reason_id=t.reason_competitor.id,
             lost_competitor_id=t.competitor.id,
         )
+        leads[1].with_context(
+            crm_won_values={"won_reason_id": t.won_plain.id}
+        ).action_set_won()
         self.first_id = leads[0].id
-        after = self._snapshot()
+        after = self.after = self._snapshot()
         self._register(self._user("admin").id, start, fields.Datetime.now(), after)
 
     def _user(self, actor):
@@ -273,6 +321,9 @@ class LossStateMachine(RuleBasedStateMachine):
         if not key:
             return self.env["crm.lost.reason"]
         return getattr(self.t, f"reason_{key}")
+
+    def _won_reason(self, key):
+        return getattr(self.t, key) if key else self.env["crm.won.reason"]
 
     def _pool(self):
         self.cr.execute(
@@ -305,6 +356,15 @@ class LossStateMachine(RuleBasedStateMachine):
 
     def _is_lost(self, lead_id):
         return lead_id in self._lost_pool()
+
+    def _won_pool(self):
+        self.env.flush_all()
+        self.cr.execute(
+            """SELECT l.id FROM crm_lead l JOIN crm_stage s ON s.id = l.stage_id
+                WHERE l.id >= %s AND l.active AND s.is_won ORDER BY l.id""",
+            [self.first_id],
+        )
+        return [row[0] for row in self.cr.fetchall()]
 
     def _denied(self, actor, lead_ids, owner=None, company=None):
         """Oracle, from crm's record rules: whether ``actor`` may not change
@@ -341,13 +401,37 @@ class LossStateMachine(RuleBasedStateMachine):
         )
         losses = {row[0]: row[1:] for row in cr.fetchall()}
         cr.execute(
+            SQL("SELECT id, %s FROM crm_lead_win ORDER BY id", _columns(WIN_COLUMNS))
+        )
+        wins = {row[0]: row[1:] for row in cr.fetchall()}
+        # won competitors of leads and wins: {id: (competitor ids)}
+        competitors = {"lead_competitors": {}, "win_competitors": {}}
+        cr.execute(
+            """SELECT 'lead_competitors', lead_id,
+                      array_agg(competitor_id ORDER BY competitor_id)
+                 FROM crm_lead_won_competitor_rel GROUP BY lead_id
+               UNION ALL
+               SELECT 'win_competitors', win_id,
+                      array_agg(competitor_id ORDER BY competitor_id)
+                 FROM crm_lead_win_competitor_rel GROUP BY win_id"""
+        )
+        for key, record_id, competitor_ids in cr.fetchall():
+            competitors[key][record_id] = tuple(competitor_ids)
+        cr.execute(
             """SELECT (SELECT count(*) FROM crm_lost_reason),
                       (SELECT count(*) FROM crm_lost_competitor),
                       (SELECT count(*) FROM crm_lost_reason_category),
+                      (SELECT count(*) FROM crm_won_reason),
                       (SELECT count(*) FROM mail_activity
                         WHERE res_model = 'crm.lead')"""
         )
-        return {"leads": leads, "losses": losses, "counts": cr.fetchone()}
+        return {
+            "leads": leads,
+            "losses": losses,
+            "wins": wins,
+            **competitors,
+            "counts": cr.fetchone(),
+        }
 
     def _step(self, name, actor, operation, touched=(), must_refuse=False):
         """Run ``operation(env)`` as ``actor`` in a savepoint; return the
@@ -373,11 +457,11 @@ class LossStateMachine(RuleBasedStateMachine):
                 raise
             error = exc
         end = fields.Datetime.now()
-        self._db = None
+        self._db = self._db_wins = None
         cls.outcomes[name][type(error).__name__ if error else "accepted"] += 1
         if error:
             _logger.debug("%s by %s refused: %s", name, actor, error)
-        after = self._snapshot()
+        after = self.after = self._snapshot()
         if error:
             self.t.assertEqual(
                 after, before, f"{name} by {actor}: refused ({error}), yet changed"
@@ -404,6 +488,25 @@ class LossStateMachine(RuleBasedStateMachine):
                 )
             elif old[0] not in touched:
                 self.t.assertEqual(row, old, f"{name}: loss {loss_id} changed")
+        for win_id, row in after["wins"].items():
+            old = before["wins"].get(win_id)
+            if old is None:
+                self.t.assertIn(
+                    row[0], touched | new_leads, f"{name}: new win on lead {row[0]}"
+                )
+            elif old[0] not in touched:
+                self.t.assertEqual(row, old, f"{name}: win {win_id} changed")
+                self.t.assertEqual(
+                    after["win_competitors"].get(win_id),
+                    before["win_competitors"].get(win_id),
+                    f"{name}: competitors of win {win_id} changed",
+                )
+        for lead_id in before["leads"].keys() - touched:
+            self.t.assertEqual(
+                after["lead_competitors"].get(lead_id),
+                before["lead_competitors"].get(lead_id),
+                f"{name}: won competitors of lead {lead_id} changed",
+            )
 
     def _register(self, uid, start, end, after):
         """Bookkeeping of invariants 4 and 8: who lost new losses and when;
@@ -413,6 +516,11 @@ class LossStateMachine(RuleBasedStateMachine):
             values = dict(zip(LOSS_COLUMNS, after["losses"][loss_id], strict=True))
             self.t.assertFalse(values["restored_date"], f"new loss {loss_id} open")
             self.expected[loss_id] = (uid, start, end)
+        new_wins = set(after["wins"]) - set(self.win_expected) - self.preexisting_wins
+        for win_id in new_wins:
+            values = dict(zip(WIN_COLUMNS, after["wins"][win_id], strict=True))
+            self.t.assertFalse(values["reopened_date"], f"new win {win_id} open")
+            self.win_expected[win_id] = (uid, start, end)
         self._remember_history(after)
 
     def _remember_history(self, snapshot):
@@ -420,6 +528,13 @@ class LossStateMachine(RuleBasedStateMachine):
             values = dict(zip(LOSS_COLUMNS, row, strict=True))
             if values["restored_date"] and loss_id not in self.history:
                 self.history[loss_id] = {col: values[col] for col in HISTORY_COLUMNS}
+        for win_id, row in snapshot["wins"].items():
+            values = dict(zip(WIN_COLUMNS, row, strict=True))
+            if values["reopened_date"] and win_id not in self.win_history:
+                self.win_history[win_id] = (
+                    {col: values[col] for col in WIN_HISTORY_COLUMNS},
+                    snapshot["win_competitors"].get(win_id),
+                )
 
     # ------------------------------------------------------------
     # Rules: lose
@@ -617,7 +732,7 @@ class LossStateMachine(RuleBasedStateMachine):
         actor=actors,
         pick=picks,
         also=alsos,
-        stage=st.sampled_from([None, "stage_new", "stage_qualified"]),
+        stage=st.sampled_from([None, "stage_new", "stage_qualified", "stage_won"]),
     )
     def restore_with_wizard(self, actor, pick, also, stage):
         self._restore("wizard", actor, pick, also, stage)
@@ -663,6 +778,83 @@ class LossStateMachine(RuleBasedStateMachine):
         if error is None:
             lead = self.env["crm.lead"].browse(lead_id)
             self.t.assertTrue(lead._crm_lost_is_won(), "won")
+
+    @rule(
+        actor=actors,
+        pick=picks,
+        also=alsos,
+        reason=won_reasons,
+        note=st.booleans(),
+        competitor=st.booleans(),
+        stage=st.sampled_from([None, None, "stage_won_2"]),
+    )
+    def win_with_wizard(self, actor, pick, also, reason, note, competitor, stage):
+        """The Mark as Won dialog (Won button, list action, drag and drop into
+        a won stage), on one or two leads, lost ones included."""
+        lead_ids = self._pick_some(pick, also)
+        reason_record = self._won_reason(reason)
+        values = {
+            "lead_ids": [Command.set(lead_ids)],
+            "won_reason_id": reason_record.id,
+            "won_note": f"<p>Won, step {type(self).steps}</p>" if note else False,
+            "won_competitor_ids": [
+                Command.set(self.t.competitor_2.ids if competitor else [])
+            ],
+            "stage_id": getattr(self.t, stage).id if stage else False,
+        }
+        error = self._step(
+            "win/wizard",
+            actor,
+            lambda env: env["crm.lead.won"].create(values).action_won_reason_apply(),
+            touched=lead_ids,
+            must_refuse=self._denied(actor, lead_ids)
+            or reason == "won_archived"
+            or (
+                reason == "won_c2"
+                and any(
+                    lead.company_id != self.t.company_2
+                    for lead in self.env["crm.lead"].browse(lead_ids)
+                )
+            ),
+        )
+        if error is None:
+            for lead in self.env["crm.lead"].browse(lead_ids):
+                self.t.assertTrue(lead._crm_lost_is_won(), "won")
+                self.t.assertEqual(lead.won_reason_id, reason_record)
+                if stage:
+                    self.t.assertEqual(lead.stage_id, getattr(self.t, stage))
+
+    @rule(
+        actor=actors,
+        pick=picks,
+        field=st.sampled_from(WON_FIELDS),
+        choice=st.integers(min_value=0, max_value=9),
+        won_only=st.booleans(),
+    )
+    def edit_won_fields(self, actor, pick, field, choice, won_only):
+        """The won fields of a lead's form (won leads), or RPC on any lead."""
+        t = self.t
+        won = self._won_pool()
+        lead_id = self._pick(pick, won if won and won_only else None)
+        choices = {
+            "won_reason_id": [self._won_reason(key).id for key in WON_REASONS],
+            "won_note": ["<p>SM edited win note</p>", False, "<p><br></p>"],
+            "won_competitor_ids": [
+                [Command.set(t.competitor.ids)],
+                [Command.set((t.competitor | t.competitor_2).ids)],
+                [Command.set([])],
+            ],
+        }[field]
+        value = choices[choice % len(choices)]
+        given = self.env["crm.lead"]._crm_won_values_given({field: value})
+        self._step(
+            f"edit/{field}",
+            actor,
+            lambda env: env["crm.lead"].browse(lead_id).write({field: value}),
+            touched=[lead_id],
+            must_refuse=self._denied(actor, [lead_id])
+            or (given and lead_id not in won),
+        )
 
     @rule(
         actor=actors,
@@ -841,6 +1033,22 @@ class LossStateMachine(RuleBasedStateMachine):
     def _used(self, kind):
         """Ids of the competitors, reasons or categories in use (everywhere)."""
         # what refers to them: a table and column, and the loss column
+        if kind in ("won_reason", "win_competitor"):
+            # what wins and won leads use (history included)
+            self.env.flush_all()
+            self.cr.execute(
+                """SELECT won_reason_id FROM crm_lead WHERE won_reason_id IS NOT NULL
+                   UNION
+                   SELECT won_reason_id FROM crm_lead_win
+                    WHERE won_reason_id IS NOT NULL
+                   ORDER BY 1"""
+                if kind == "won_reason"
+                else """SELECT competitor_id FROM crm_lead_won_competitor_rel
+                        UNION
+                        SELECT competitor_id FROM crm_lead_win_competitor_rel
+                        ORDER BY 1"""
+            )
+            return [row[0] for row in self.cr.fetchall()]
         table, column, loss_column = {
             "competitor": ("crm_lead", "lost_competitor_id", "competitor_id"),
             "reason": ("crm_lead", "lost_reason_id", "lost_reason_id"),
@@ -863,7 +1071,9 @@ class LossStateMachine(RuleBasedStateMachine):
 
     @rule(
         actor=actors,
-        kind=st.sampled_from(["competitor", "reason", "category"]),
+        kind=st.sampled_from(
+            ["competitor", "reason", "category", "won_reason", "win_competitor"]
+        ),
         pick=picks,
     )
     def delete_used(self, actor, kind, pick):
@@ -872,7 +1082,9 @@ class LossStateMachine(RuleBasedStateMachine):
             kind, used = "category", self._used("category")
         model = {
             "competitor": "crm.lost.competitor",
+            "win_competitor": "crm.lost.competitor",
             "reason": "crm.lost.reason",
+            "won_reason": "crm.won.reason",
             "category": "crm.lost.reason.category",
         }[kind]
         record_id = self._pick(pick, used)
@@ -1158,20 +1370,30 @@ class LossStateMachine(RuleBasedStateMachine):
 
     @invariant()
     def inv7_losses_readable_only_with_their_lead(self):
+        """Also invariant 11 for wins: one search of the leads per reader."""
         __, losses, __ = self._state()
+        wins, __, __ = self._win_state()
         for actor in READERS:
             env = self._env(actor)
             loss_ids = env["crm.lead.loss"].search([]).ids
             lead_ids = {losses[loss_id]["lead_id"] for loss_id in loss_ids}
-            readable = (
+            win_ids = env["crm.lead.win"].search([]).ids
+            win_lead_ids = {wins[win_id]["lead_id"] for win_id in win_ids}
+            readable = set(
                 env["crm.lead"]
                 .with_context(active_test=False)
-                .search([("id", "in", list(lead_ids))])
+                .search([("id", "in", list(lead_ids | win_lead_ids))])
+                .ids
             )
             self.t.assertEqual(
-                lead_ids - set(readable.ids),
+                lead_ids - readable,
                 set(),
                 f"{actor} reads losses of leads she cannot read",
+            )
+            self.t.assertEqual(
+                win_lead_ids - readable,
+                set(),
+                f"{actor} reads wins of leads she cannot read",
             )
 
     @invariant()
@@ -1185,6 +1407,132 @@ class LossStateMachine(RuleBasedStateMachine):
                 {col: loss[col] for col in HISTORY_COLUMNS},
                 history,
                 f"closed loss {loss_id} rewritten",
+            )
+
+    def _win_state(self):
+        """All wins of the database and the won competitors, from the
+        snapshot taken after the step."""
+        if self._db_wins is None:
+            snapshot = self.after
+            wins = {
+                win_id: dict(zip(WIN_COLUMNS, row, strict=True))
+                for win_id, row in snapshot["wins"].items()
+            }
+            by_lead = defaultdict(list)
+            for win_id, win in wins.items():
+                by_lead[win["lead_id"]].append(win_id)
+            self._db_wins = wins, dict(by_lead), snapshot
+        return self._db_wins
+
+    @invariant()
+    def inv9_won_iff_one_open_win(self):
+        leads, __, __ = self._state()
+        wins, by_lead, __ = self._win_state()
+        for lead_id, lead in leads.items():
+            won = lead["active"] and lead["stage_is_won"]
+            open_wins = [
+                win_id
+                for win_id in by_lead.get(lead_id, [])
+                if wins[win_id]["state"] == "won"
+            ]
+            self.t.assertEqual(
+                len(open_wins), int(bool(won)), f"lead {lead_id}: one open win iff won"
+            )
+        for win in wins.values():
+            self.t.assertEqual(
+                win["state"], "reopened" if win["reopened_date"] else "won"
+            )
+        pool = [lead_id for lead_id in leads if lead_id >= self.first_id]
+        Lead = self.env["crm.lead"].with_context(active_test=False)
+        self.t.assertEqual(
+            set(Lead.search(Lead._crm_won_domain() + [("id", "in", pool)]).ids),
+            {
+                lead_id
+                for lead_id in pool
+                if leads[lead_id]["active"] and leads[lead_id]["stage_is_won"]
+            },
+        )
+
+    @invariant()
+    def inv10_current_win_is_the_open_win(self):
+        leads, __, __ = self._state()
+        wins, by_lead, snapshot = self._win_state()
+        for lead_id, lead in leads.items():
+            open_win = next(
+                (
+                    win_id
+                    for win_id in by_lead.get(lead_id, [])
+                    if wins[win_id]["state"] == "won"
+                ),
+                None,
+            )
+            current = (
+                lead["won_reason_id"],
+                lead["won_note"],
+                snapshot["lead_competitors"].get(lead_id),
+            )
+            expected = (
+                (
+                    wins[open_win]["won_reason_id"],
+                    wins[open_win]["won_note"],
+                    snapshot["win_competitors"].get(open_win),
+                )
+                if open_win
+                else (None, None, None)
+            )
+            self.t.assertEqual(current, expected, f"lead {lead_id}: current win")
+        # the ORM (its cache, after the step) reads the same
+        Lead = self.env["crm.lead"].with_context(active_test=False)
+        for lead in Lead.browse(self._pool()):
+            self.t.assertEqual(
+                lead.won_reason_id.id or None, leads[lead.id]["won_reason_id"]
+            )
+            self.t.assertEqual(
+                tuple(sorted(lead.won_competitor_ids.ids)) or None,
+                snapshot["lead_competitors"].get(lead.id),
+            )
+
+    @invariant()
+    def inv11_wins_belong_to_their_lead(self):
+        leads, __, __ = self._state()
+        wins, __, __ = self._win_state()
+        if self.before is not None:
+            for win_id, row in self.before["wins"].items():
+                if win_id not in wins:
+                    lead_id = row[0]
+                    self.t.assertNotIn(lead_id, leads, f"win {win_id} deleted")
+                    self.t.assertNotIn(
+                        lead_id, self.merged_away, f"win {win_id} of merged lead"
+                    )
+        for win_id, win in wins.items():
+            self.t.assertEqual(
+                win["company_id"],
+                leads[win["lead_id"]]["company_id"],
+                f"win {win_id}: company",
+            )
+            if win_id in self.win_expected:
+                uid, start, end = self.win_expected[win_id]
+                self.t.assertEqual(win["won_by_id"], uid, f"win {win_id}: Won By")
+                self.t.assertTrue(
+                    start <= win["won_date"] <= end, f"win {win_id}: Won On"
+                )
+
+    @invariant()
+    def inv12_closed_wins_are_history(self):
+        wins, __, snapshot = self._win_state()
+        for win_id, (history, competitors) in self.win_history.items():
+            win = wins.get(win_id)
+            if win is None:
+                continue
+            self.t.assertEqual(
+                {col: win[col] for col in WIN_HISTORY_COLUMNS},
+                history,
+                f"closed win {win_id} rewritten",
+            )
+            self.t.assertEqual(
+                snapshot["win_competitors"].get(win_id),
+                competitors,
+                f"competitors of closed win {win_id} rewritten",
             )
 
 
@@ -1202,6 +1550,18 @@ class TestLossStateMachine(CrmLostCommon):
         cls.stage_won = cls.env["crm.stage"].search(
             [("is_won", "=", True)], order="sequence, id", limit=1
         )
+        cls.stage_won_2 = cls.env["crm.stage"].create(
+            {"name": "SM Won (signed)", "sequence": 90, "is_won": True}
+        )
+        Reason = cls.env["crm.won.reason"]
+        cls.won_plain = Reason.create({"name": "SM Best price"})
+        cls.won_fit = Reason.create(
+            {"name": "SM Product fit", "category_id": cls.category_competition.id}
+        )
+        cls.won_c2 = Reason.create(
+            {"name": "SM Co2 reason", "company_id": cls.company_2.id}
+        )
+        cls.won_archived = Reason.create({"name": "SM Old win", "active": False})
 
     def test_loss_state_machine(self):
         machine = type(

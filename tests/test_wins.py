@@ -629,6 +629,23 @@ class TestWinPaths(WinsCommon):
         self._assert_won(lead)
         self._assert_invariants()
 
+    def test_empty_win_note_is_no_note(self):
+        """FINDING (state machine: edit_won_fields, invariant 10). The editor's
+        empty note (``<p><br></p>``) written on a lead that is not won (RPC,
+        import) was stored: the lead carried a win note without being won.
+        Fixed: an empty note is no note, on any lead."""
+        lead = self.opportunity
+        lead.write({"won_note": "<p><br></p>"})
+        self._assert_not_won(lead)
+        self.env["crm.lead"].create(
+            {"name": "CLM Created with an empty note", "won_note": "<p><br></p>"}
+        )
+        lead.action_set_won()
+        lead.write({"won_note": "<p>Signed</p>"})
+        lead.write({"won_note": "<p><br></p>"})
+        self._assert_won(lead)
+        self._assert_invariants()
+
     def test_won_reason_of_another_company_refused(self):
         """A won lead cannot be given a reason of another company, nor an
         archived one (RPC): a clear error naming the lead."""
@@ -735,7 +752,8 @@ class TestWinPaths(WinsCommon):
     def test_restore_dialog_into_won_stage_with_setting(self):
         """Setting on: the Restore dialog is a user interface path; restoring
         into a won stage a lead without a reason is refused clearly, nothing
-        written (Mark as Won is the way)."""
+        written (Mark as Won is the way). A lead lost from a won stage and
+        restored there gets back the reason of its last win."""
         self._require_won_reason()
         lead = self.opportunity
         self._lose(lead, self.reason_plain)
@@ -747,6 +765,20 @@ class TestWinPaths(WinsCommon):
         # the Mark as Won dialog restores and wins it
         self._won_form(lead, self.won_price)
         self._assert_won(lead, self.won_price)
+        # lost from a won stage, restored there: its reason comes back
+        self._lose(lead, self.reason_plain)
+        self._restore(lead)
+        self._assert_won(lead, self.won_price, wins=2)
+        # won without a reason before the setting: restored there, refused
+        self._require_won_reason(required=False)
+        other = self._opportunity("CLM Won before the setting")
+        other.action_set_won()
+        self._lose(other, self.reason_plain)
+        self._require_won_reason()
+        before = self._snapshot(other)
+        message = self._error(UserError, self._restore, other)
+        self.assertIn(REQUIRED_ERROR, message)
+        self.assertEqual(self._snapshot(other), before)
         self._assert_invariants()
 
     # ------------------------------------------------------------
