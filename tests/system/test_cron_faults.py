@@ -21,8 +21,8 @@ import re
 import cron_faults
 import pytest
 
-COUNT = 900
-BATCH = 20
+COUNT = 600
+BATCH = 15
 KILL_AFTER = COUNT // 3
 JOBS = ("revisit", "stale")
 CHECKS = {"revisit": cron_faults.check_revisit, "stale": cron_faults.check_stale}
@@ -37,10 +37,13 @@ def cron_server(module_make_db, module_odoo_server):
         cron_faults.generate_script(JOBS, COUNT, BATCH), label="cron-generate"
     )
     jobs = cron_faults.parse_generated(output)
-    # a run is not cut by the watchdog (limit_time_real, 120 s) on a slow
-    # machine: the only kill is the test's
+    # a run is not cut by the cron worker's limits (60 s of CPU time, 120 s
+    # busy) on a slow machine: the only kill is the test's
     server = module_odoo_server(
-        db, workers=2, max_cron_threads=1, extra_args=["--limit-time-real-cron=0"]
+        db,
+        workers=2,
+        max_cron_threads=1,
+        extra_args=["--limit-time-cpu=3600", "--limit-time-real-cron=0"],
     )
     return db, server, jobs
 
