@@ -741,6 +741,8 @@ def test_uninstall_removes_the_addon(uninstalled):
     assert {model for model, _name, _id in before["module_data"]} - set(tables) == {
         "crm.lost.competitor",
         "crm.lost.reason.category",
+        "crm.won.reason",
+        "crm.lead.competitor",
     }
 
 
