@@ -24,3 +24,4 @@ from . import test_competition
 from . import test_competitive_report
 from . import test_competition_ui
 from . import test_loss_indexes
+from . import test_loss_grouping
