@@ -499,22 +499,20 @@ class CrmLeadLoss(models.Model):
     def _schedule_revisit(self):
         """Plan the revisit activity of these open losses on their (lost)
         lead, for the salesperson or else the team leader, in one create,
-        and log a note on each lead. A lead that already has one planned
+        and log a note on each lead, in one batch (no one is notified of a
+        note). A lead that already has one planned
         (``_planned_revisit_activities``) keeps it: the loss takes it."""
         planned = self._planned_revisit_activities()
+        notes = {}
         reused = self.filtered(lambda loss: loss.lead_id.id in planned)
         for loss in reused:
             activity = planned[loss.lead_id.id]
             loss.write({"revisit_scheduled": True, "revisit_activity_id": activity.id})
-            loss.lead_id.message_post(
-                body=Markup("<p>%s</p>")
-                % _(
-                    "Revisit of this lost deal already planned for %(user)s, "
-                    "due on %(date)s.",
-                    user=activity.user_id.name,
-                    date=activity.date_deadline,
-                ),
-                subtype_xmlid="mail.mt_note",
+            notes[loss.lead_id.id] = _(
+                "Revisit of this lost deal already planned for %(user)s, "
+                "due on %(date)s.",
+                user=activity.user_id.name,
+                date=activity.date_deadline,
             )
         assigned = (self - reused).filtered(
             lambda loss: loss.lead_id._crm_lost_get_assignee()
@@ -536,25 +534,20 @@ class CrmLeadLoss(models.Model):
         )
         for loss, activity in zip(assigned, activities, strict=False):
             loss.write({"revisit_scheduled": True, "revisit_activity_id": activity.id})
-            loss.lead_id.message_post(
-                body=Markup("<p>%s</p>")
-                % _(
-                    "Revisit of this lost deal scheduled for %(user)s.",
-                    user=activity.user_id.name,
-                ),
-                subtype_xmlid="mail.mt_note",
+            notes[loss.lead_id.id] = _(
+                "Revisit of this lost deal scheduled for %(user)s.",
+                user=activity.user_id.name,
             )
         unassigned = self - reused - assigned
         unassigned.write({"revisit_scheduled": True})
         for loss in unassigned:
-            loss.lead_id.message_post(
-                body=Markup("<p>%s</p>")
-                % _(
-                    "This lost deal is due for a revisit, but it has no active "
-                    "salesperson or team leader to assign it to."
-                ),
-                subtype_xmlid="mail.mt_note",
+            notes[loss.lead_id.id] = _(
+                "This lost deal is due for a revisit, but it has no active "
+                "salesperson or team leader to assign it to."
             )
+        self.lead_id._message_log_batch(
+            {lead_id: Markup("<p>%s</p>") % note for lead_id, note in notes.items()}
+        )
 
     @api.readonly
     def action_open_lead(self):
