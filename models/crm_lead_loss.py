@@ -63,6 +63,9 @@ class CrmLeadLoss(models.Model):
         "company_id",
         "currency_id",
     )
+    # a model of more records keeps stock's join (ranking them all would
+    # cost more than the join saves)
+    _crm_lost_rank_max_records = 5000
 
     lead_id = fields.Many2one(
         "crm.lead",
@@ -223,10 +226,15 @@ class CrmLeadLoss(models.Model):
         it (300,000 at 1M leads); alone, it hashes the loss table into its
         few groups (readme/DEVELOP.md, Performance).
 
-        Only in a grouping (``query.groupby``), and only for the models of
-        few records in ``_crm_lost_ranked_groups``: the rank lists all their
-        records. Anything else, searches included, is stock's join."""
-        if not (query.groupby and field_name in self._crm_lost_ranked_groups):
+        Only in a grouping (``query.groupby``), for the fields of
+        ``_crm_lost_ranked_groups`` while their model holds few records (the
+        rank lists them all: ``_crm_lost_rankable``). Anything else, searches
+        included, is stock's join."""
+        if not (
+            query.groupby
+            and field_name in self._crm_lost_ranked_groups
+            and self._crm_lost_rankable(self._fields[field_name].comodel_name)
+        ):
             return super()._order_field_to_sql(
                 alias, field_name, direction, nulls, query
             )
@@ -243,6 +251,20 @@ class CrmLeadLoss(models.Model):
             direction,
             nulls,
         )
+
+    @api.model
+    def _crm_lost_rankable(self, model_name):
+        """Whether the groups of ``model_name`` may be ordered by rank: its
+        table holds at most ``_crm_lost_rank_max_records`` rows, as
+        PostgreSQL estimates them (a table never analyzed yet counts as
+        small). Users, above all, may be many: portal users of a shop."""
+        self.env.cr.execute(
+            SQL(
+                "SELECT reltuples FROM pg_class WHERE oid = %s::regclass",
+                self.env[model_name]._table,
+            )
+        )
+        return self.env.cr.fetchone()[0] <= self._crm_lost_rank_max_records
 
     # ------------------------------------------------------------
     # OWNER: the life of loss records, called by crm.lead

@@ -130,6 +130,31 @@ class TestLossGrouping(CrmLostCommon):
             with self.subTest(groupby=groupby):
                 self.assertIn(f'LEFT JOIN "{table}"', self._grouping_sql([groupby]))
 
+    @users("clm_manager")
+    def test_many_records_still_joined(self):
+        """A model listed for ranking that holds many records (thousands of
+        portal users) keeps stock's join, and the same order."""
+        Loss = type(self.env["crm.lead.loss"])
+        groupby = ["user_id", "lost_reason_id"]
+        self.assertNotIn('LEFT JOIN "res_users"', self._grouping_sql(groupby))
+        ranked = self._groups(
+            self.env["crm.lead.loss"],
+            [("lead_id", "in", self.leads.ids)],
+            groupby,
+            False,
+        )
+        # no table small enough (not even one never analyzed: -1 rows)
+        with patch.object(Loss, "_crm_lost_rank_max_records", -2):
+            self.assertIn('LEFT JOIN "res_users"', self._grouping_sql(groupby))
+            self.assertIn('LEFT JOIN "crm_lost_reason"', self._grouping_sql(groupby))
+            joined = self._groups(
+                self.env["crm.lead.loss"],
+                [("lead_id", "in", self.leads.ids)],
+                groupby,
+                False,
+            )
+        self.assertEqual(joined, ranked)
+
     def test_search_order_unchanged(self):
         """Outside a grouping (searches, lists), ordering by a reason is
         stock's join, by the reasons' order."""
