@@ -705,6 +705,17 @@ class CrmLead(models.Model):
         """Won, as stock crm's "Won" filter: active, in a won stage."""
         return [("active", "=", True), ("stage_id.is_won", "=", True)]
 
+    @api.model
+    def _crm_outcome_sql(self, lead_alias="lead", stage_alias="stage"):
+        """SQL twins of ``_crm_won_domain`` and ``_crm_lost_domain`` for the
+        report views: (won, lost) conditions on a crm_lead row ``lead_alias``
+        LEFT JOINed to its crm_stage ``stage_alias``."""
+        lead = SQL.identifier(lead_alias)
+        stage = SQL.identifier(stage_alias)
+        won = SQL("(%s.active AND COALESCE(%s.is_won, FALSE))", lead, stage)
+        lost = SQL("(NOT %s.active AND %s.probability = 0)", lead, lead)
+        return won, lost
+
     def _crm_lost_is_won(self):
         """Python twin of ``_crm_won_domain`` for one lead."""
         self.ensure_one()

@@ -222,9 +222,7 @@ class CrmCompetitiveReport(models.Model):
         )
 
     def init(self):
-        # crm.lead._crm_won_domain and _crm_lost_domain, in SQL
-        won = SQL("(lead.active AND COALESCE(stage.is_won, FALSE))")
-        lost = SQL("(NOT lead.active AND lead.probability = 0)")
+        won, lost = self.env["crm.lead"]._crm_outcome_sql()
         tools.drop_view_if_exists(self.env.cr, self._table)
         self.env.cr.execute(
             SQL(

@@ -101,8 +101,7 @@ class CrmWinLossReport(models.Model):
     currency_id = fields.Many2one("res.currency", string="Currency", readonly=True)
 
     def _select(self):
-        won = SQL("(lead.active AND COALESCE(stage.is_won, FALSE))")
-        lost = SQL("(NOT lead.active AND lead.probability = 0)")
+        won, lost = self.env["crm.lead"]._crm_outcome_sql()
         return SQL(
             """
             SELECT
